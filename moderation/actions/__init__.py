@@ -1,0 +1,1 @@
+"""One module per facilitator action, each with the same shape (see `registry`)."""

@@ -1,0 +1,269 @@
+"""The Starlette application: HTTP routes, the WebSocket endpoint and the process lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+import tomllib
+from collections.abc import AsyncIterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from moderation.ratelimit import Rate
+from rooms.catalog import Catalog, parse_catalog
+from rooms.errors import ChatError, ErrorCode
+from server import wire
+from server.brokers import BrokerUnavailable, open_broker
+from server.commands import HANDLERS, leave_all
+from server.hub import Hub
+from server.logs import where
+from server.services import Services
+from server.session import Session
+from server.settings import Settings
+from server.tokens import TokenService
+
+__all__ = ["create_app", "load_catalog"]
+
+log = logging.getLogger("peer_support.app")
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+CLOSE_RESTARTING = 1012
+CLOSE_NO_HELLO = 4408
+CLOSE_FLOODING = 4029
+
+# No inline script or style, nothing from other hosts; the page talks only to its own server.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Adds the CSP and friends to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def load_catalog(settings: Settings) -> Catalog:
+    """The operator's ROOMS_FILE, or the starter catalogue shipped in `rooms/`."""
+    if settings.rooms_file is not None:
+        raw = settings.rooms_file.read_text(encoding="utf-8")
+    else:
+        raw = resources.files("rooms").joinpath("starter_rooms.toml").read_text(encoding="utf-8")
+    return parse_catalog(tomllib.loads(raw))
+
+
+def _origin_allowed(ws: WebSocket, allowed: frozenset[str]) -> bool:
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True  # not a browser
+    origin = origin.rstrip("/")
+    host = ws.headers.get("host", "")
+    return origin in allowed or origin in (f"http://{host}", f"https://{host}")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app for one process; the broker is chosen by `settings.redis_url`."""
+    settings = settings or Settings.from_env()
+    catalog = load_catalog(settings)
+    broker = open_broker(settings.redis_url, settings.redis_prefix)
+    tokens = TokenService(settings.secret_keys, settings.member_token_days * 86400)
+    svc = Services(settings, catalog, tokens, broker, Hub(broker, "", settings.presence_ttl_s))
+    svc.hub.process = svc.process
+    frame_rate = Rate(settings.frame_burst, settings.frame_per_second)
+    send_rate = Rate(settings.send_burst, settings.send_per_second)
+
+    async def heartbeat_forever() -> None:
+        while True:
+            await asyncio.sleep(settings.heartbeat_s)
+            try:
+                await svc.hub.heartbeat()
+            except BrokerUnavailable:
+                log.warning("presence heartbeat failed: broker unavailable")
+            except Exception as exc:
+                log.error("presence heartbeat failed: %s", type(exc).__name__)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await broker.start(svc.hub.on_event)
+        beat = asyncio.create_task(heartbeat_forever(), name="presence-heartbeat")
+        log.info("serving %d rooms with the %s broker", len(catalog), type(broker).__name__)
+        try:
+            yield
+        finally:
+            beat.cancel()
+            for session in list(svc.hub.all_sessions()):
+                session.close(CLOSE_RESTARTING, "server restarting")
+            await broker.close()
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        if await broker.ping():
+            return PlainTextResponse("ready")
+        return PlainTextResponse("broker unreachable", status_code=503)
+
+    async def api_rooms(request: Request) -> Response:
+        q = request.query_params.get("q", "")[:200]
+        category = request.query_params.get("category") or None
+        rooms = catalog.search(q, category)
+        now = time.time()
+        try:
+            counts = await broker.member_counts([r.id for r in rooms], int(now * 1000))
+        except BrokerUnavailable:
+            return JSONResponse({"error": "unavailable"}, status_code=503)
+        now_dt = dt.datetime.fromtimestamp(now, dt.UTC)
+        return JSONResponse(
+            [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "category": r.category,
+                    "description": r.description,
+                    "members": counts.get(r.id, 0),
+                    "locked": False,
+                    "requires_facilitator": r.requires_facilitator,
+                    "facilitator_present": False,
+                    "one_at_a_time": r.one_at_a_time,
+                    "next_session": (ns.isoformat() if (ns := r.next_session(now_dt)) else None),
+                    "in_session": r.in_session(now_dt),
+                }
+                for r in rooms
+            ]
+        )
+
+    async def ws_endpoint(ws: WebSocket) -> None:
+        if not _origin_allowed(ws, settings.allowed_origins):
+            await ws.close(code=1008)  # before accept: the handshake is refused with HTTP 403
+            return
+        await ws.accept()
+        session = Session(ws, settings.outbox_max_frames, frame_rate, send_rate, time.time())
+        try:
+            await _serve(ws, session)
+        finally:
+            try:
+                await leave_all(svc, session)
+            except BrokerUnavailable:
+                log.warning("leave after disconnect failed: broker unavailable")
+            await session.stop()
+
+    async def _serve(ws: WebSocket, session: Session) -> None:
+        deadline: float | None = settings.hello_timeout_s
+        while session.close_code is None:
+            try:
+                async with asyncio.timeout(deadline):
+                    message = await ws.receive()
+            except TimeoutError:
+                session.close(CLOSE_NO_HELLO, "no hello in time")
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            await _handle(session, message)
+            if session.member is not None:
+                deadline = None
+
+    async def _handle(session: Session, message: dict[str, Any]) -> None:
+        ref: str | None = None
+        try:
+            text = message.get("text")
+            if text is None:
+                raise ChatError(ErrorCode.BAD_REQUEST, "frames must be text (JSON)")
+            if len(text) > settings.max_frame_bytes:
+                raise ChatError(ErrorCode.TOO_LARGE, "frame is too large")
+            wait = session.frames.take(time.time())
+            if wait > 0:
+                if session.frames.strikes >= settings.flood_strikes:
+                    session.close(CLOSE_FLOODING, "too many frames")
+                    return
+                raise ChatError(ErrorCode.RATE_LIMITED, "too many frames", retry_after=wait)
+            frame, ref = wire.parse(text)
+            kind = frame["type"]
+            handler = HANDLERS.get(kind)
+            if handler is None:
+                raise ChatError(ErrorCode.UNKNOWN_TYPE, "unknown frame type")
+            if session.member is None and kind != "hello":
+                raise ChatError(ErrorCode.HELLO_REQUIRED, "say hello first")
+            await handler(svc, session, frame, ref)
+        except ChatError as err:
+            ref = err.extra.pop("ref", ref)
+            if "retry_after" in err.extra:
+                err.extra["retry_after"] = round(float(err.extra["retry_after"]), 2)
+            error = {"type": "error", "code": err.code.value, "message": err.message, "ref": ref}
+            session.deliver(wire.encode({**error, **err.extra}))
+        except BrokerUnavailable:
+            session.deliver(
+                wire.encode(
+                    {
+                        "type": "error",
+                        "code": ErrorCode.UNAVAILABLE.value,
+                        "message": "service temporarily unavailable, try again",
+                        "ref": ref,
+                    }
+                )
+            )
+        except WebSocketDisconnect:
+            raise
+        except Exception as exc:
+            # Never the exception's text: it may quote the frame.
+            log.error("frame handling failed: %s at %s", type(exc).__name__, where(exc))
+            session.deliver(
+                wire.encode(
+                    {
+                        "type": "error",
+                        "code": ErrorCode.INTERNAL.value,
+                        "message": "something went wrong; the message was not sent",
+                        "ref": ref,
+                    }
+                )
+            )
+
+    routes = [
+        Route("/", index),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/api/rooms", api_rooms),
+        WebSocketRoute("/ws", ws_endpoint),
+        Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    app.state.services = svc
+    return app

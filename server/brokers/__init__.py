@@ -1,0 +1,145 @@
+"""The broker contract: fan-out between processes and the room state they share.
+
+Two implementations: `memory` (one process only, the embedded default) and `redis` (any number
+of processes and hosts). `open_broker(url)` picks one by URL. Fan-out to local sockets happens
+once, above the broker, in `server.hub`.
+
+Guarantees every implementation gives (tests/test_broker_contract.py checks them on both):
+- `publish_message` gives each message of a room the next integer id of the room's epoch,
+  appends it to the bounded history and publishes it, atomically: subscribers see a room's
+  messages in id order, and what was acknowledged is in history until trimmed or deleted.
+- After `subscribe(room)` returns, everything published to the room reaches `on_event`, in
+  publish order, until `unsubscribe(room)`.
+- Presence entries are per (participant, process) and expire unless refreshed, so a process
+  that dies leaves no ghost members.
+- A failed operation raises `BrokerUnavailable`; it is never logged and dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from rooms.history import HistoryPage
+from rooms.ids import ParticipantId, RoomId
+
+__all__ = [
+    "Broker",
+    "BrokerUnavailable",
+    "EventHandler",
+    "HistoryLimits",
+    "PresenceChange",
+    "open_broker",
+]
+
+# Called with the room and the envelope published to it: "R" + a frame to fan out verbatim,
+# or "C" + a JSON control event for the hub.
+EventHandler = Callable[[RoomId, str], None]
+
+
+class BrokerUnavailable(Exception):
+    """The broker could not be reached or failed; the caller answers `unavailable`."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLimits:
+    """A room's history keeps at most `max_messages`, none older than `max_age_ms`."""
+
+    max_messages: int
+    max_age_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChange:
+    """`changed` is True when the participant's first (enter) or last (exit) entry changed;
+    `members` is the room's live participant count afterwards."""
+
+    changed: bool
+    members: int
+
+
+class Broker(Protocol):
+    """What `server/` needs from a backend. All times are milliseconds since the epoch."""
+
+    async def start(self, on_event: EventHandler) -> None:
+        """Connect; `on_event` receives every envelope of the subscribed rooms."""
+
+    async def close(self) -> None:
+        """Disconnect and stop delivering."""
+
+    async def ping(self) -> bool:
+        """True when the backend answers now."""
+
+    async def subscribe(self, room: RoomId) -> None:
+        """Returns once the subscription is confirmed: later publishes will be delivered."""
+
+    async def unsubscribe(self, room: RoomId) -> None:
+        """Stop delivering the room's envelopes to this process."""
+
+    async def publish(self, room: RoomId, envelope: str) -> None:
+        """Publish an envelope to the room's subscribers (not stored)."""
+
+    async def publish_message(
+        self, room: RoomId, head: str, tail: str, now_ms: int, limits: HistoryLimits
+    ) -> tuple[int, str]:
+        """Store and publish the frame `head + str(id) + tail`; return (id, epoch)."""
+
+    async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
+        """The room's retained history (creating its epoch if it has none)."""
+
+    async def delete_message(self, room: RoomId, message_id: int) -> bool:
+        """Remove a message from history; False when it is not there."""
+
+    async def reset_history(self, room: RoomId) -> str:
+        """Clear the room's history and start a new epoch (ids keep increasing); return it."""
+
+    async def claim_handle(
+        self, room: RoomId, participant: ParticipantId, candidates: list[str], ttl_ms: int
+    ) -> str | None:
+        """The participant's handle in the room: the one it holds, else the first free
+        candidate (claimed for `ttl_ms`); None when every candidate is taken."""
+
+    async def presence_enter(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        info: str,
+        process: str,
+        now_ms: int,
+        ttl_ms: int,
+    ) -> PresenceChange:
+        """Record that `process` serves `participant` in `room`; `info` is its JSON summary."""
+
+    async def presence_exit(
+        self, room: RoomId, participant: ParticipantId, process: str, now_ms: int
+    ) -> PresenceChange:
+        """Remove the participant's entry for `process`."""
+
+    async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
+        """Replace the participant's JSON summary (e.g. listening on/off)."""
+
+    async def presence_refresh(
+        self, entries: list[tuple[RoomId, ParticipantId]], process: str, now_ms: int, ttl_ms: int
+    ) -> None:
+        """Extend the life of this process's entries."""
+
+    async def presence_sweep(self, room: RoomId, now_ms: int) -> list[str]:
+        """Drop expired entries; return the summaries of participants left with none."""
+
+    async def participants(self, room: RoomId, now_ms: int) -> list[str]:
+        """JSON summaries of the room's live participants."""
+
+    async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
+        """Live participant count of each room."""
+
+
+def open_broker(url: str | None, prefix: str = "psc") -> Broker:
+    """The broker for `url`: Redis for redis:// URLs, the in-memory broker when None."""
+    if url is None:
+        from server.brokers.memory import MemoryBroker
+
+        return MemoryBroker()
+    from server.brokers.redis import RedisBroker
+
+    return RedisBroker(url, prefix)

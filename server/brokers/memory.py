@@ -1,0 +1,190 @@
+"""The in-memory broker: single node only, the embedded default and the reference behaviour.
+
+Everything lives in this process's dicts and nothing is written to disk, so message text is gone
+when the process stops. Delivery goes through `loop.call_soon`, which keeps publish order and
+never runs subscriber code inside the publisher's call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+
+from rooms.history import HistoryPage
+from rooms.ids import ParticipantId, RoomId
+from server.brokers import EventHandler, HistoryLimits, PresenceChange
+
+__all__ = ["MemoryBroker"]
+
+
+@dataclass
+class _Room:
+    epoch: str = field(default_factory=lambda: secrets.token_hex(8))
+    seq: int = 0
+    floor: int = 0
+    history: deque[tuple[int, int, str]] = field(default_factory=deque)  # (id, ts_ms, frame)
+    presence: dict[tuple[ParticipantId, str], int] = field(default_factory=dict)  # -> expiry
+    info: dict[ParticipantId, str] = field(default_factory=dict)
+    handles: dict[str, ParticipantId] = field(default_factory=dict)
+    handle_of: dict[ParticipantId, str] = field(default_factory=dict)
+
+    def trim(self, now_ms: int, limits: HistoryLimits) -> None:
+        cutoff = now_ms - limits.max_age_ms
+        while self.history and (
+            len(self.history) > limits.max_messages or self.history[0][1] < cutoff
+        ):
+            self.floor = max(self.floor, self.history.popleft()[0])
+
+    def live(self, now_ms: int) -> set[ParticipantId]:
+        return {p for (p, _), exp in self.presence.items() if exp > now_ms}
+
+
+class MemoryBroker:
+    """Implements `server.brokers.Broker` within one process."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[RoomId, _Room] = {}
+        self._subscribed: set[RoomId] = set()
+        self._on_event: EventHandler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _room(self, room: RoomId) -> _Room:
+        state = self._rooms.get(room)
+        if state is None:
+            state = self._rooms[room] = _Room()
+        return state
+
+    async def start(self, on_event: EventHandler) -> None:
+        self._on_event = on_event
+        self._loop = asyncio.get_running_loop()
+
+    async def close(self) -> None:
+        self._on_event = None
+        self._subscribed.clear()
+
+    async def ping(self) -> bool:
+        return True
+
+    async def subscribe(self, room: RoomId) -> None:
+        self._subscribed.add(room)
+
+    async def unsubscribe(self, room: RoomId) -> None:
+        self._subscribed.discard(room)
+
+    def _deliver(self, room: RoomId, envelope: str) -> None:
+        if room in self._subscribed and self._on_event is not None and self._loop is not None:
+            self._loop.call_soon(self._on_event, room, envelope)
+
+    async def publish(self, room: RoomId, envelope: str) -> None:
+        self._deliver(room, envelope)
+
+    async def publish_message(
+        self, room: RoomId, head: str, tail: str, now_ms: int, limits: HistoryLimits
+    ) -> tuple[int, str]:
+        state = self._room(room)
+        state.seq += 1
+        frame = f"{head}{state.seq}{tail}"
+        if limits.max_messages > 0:
+            state.history.append((state.seq, now_ms, frame))
+        else:
+            state.floor = state.seq
+        state.trim(now_ms, limits)
+        self._deliver(room, "R" + frame)
+        return state.seq, state.epoch
+
+    async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
+        state = self._room(room)
+        state.trim(now_ms, limits)
+        return HistoryPage(
+            epoch=state.epoch,
+            entries=[(i, f) for i, _, f in state.history],
+            floor=state.floor,
+            last_id=state.seq,
+        )
+
+    async def delete_message(self, room: RoomId, message_id: int) -> bool:
+        state = self._room(room)
+        for entry in state.history:
+            if entry[0] == message_id:
+                state.history.remove(entry)
+                return True
+        return False
+
+    async def reset_history(self, room: RoomId) -> str:
+        state = self._room(room)
+        state.history.clear()
+        state.epoch = secrets.token_hex(8)
+        state.floor = state.seq
+        return state.epoch
+
+    async def claim_handle(
+        self, room: RoomId, participant: ParticipantId, candidates: list[str], ttl_ms: int
+    ) -> str | None:
+        state = self._room(room)
+        held = state.handle_of.get(participant)
+        if held is not None:
+            return held
+        for name in candidates:
+            if name not in state.handles:
+                state.handles[name] = participant
+                state.handle_of[participant] = name
+                return name
+        return None
+
+    async def presence_enter(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        info: str,
+        process: str,
+        now_ms: int,
+        ttl_ms: int,
+    ) -> PresenceChange:
+        state = self._room(room)
+        first = participant not in state.live(now_ms)
+        state.presence[(participant, process)] = now_ms + ttl_ms
+        state.info[participant] = info
+        return PresenceChange(first, len(state.live(now_ms)))
+
+    async def presence_exit(
+        self, room: RoomId, participant: ParticipantId, process: str, now_ms: int
+    ) -> PresenceChange:
+        state = self._room(room)
+        had = state.presence.pop((participant, process), None) is not None
+        live = state.live(now_ms)
+        last = had and participant not in live
+        if last:
+            state.info.pop(participant, None)
+        return PresenceChange(last, len(live))
+
+    async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
+        state = self._room(room)
+        if participant in state.info:
+            state.info[participant] = info
+
+    async def presence_refresh(
+        self, entries: list[tuple[RoomId, ParticipantId]], process: str, now_ms: int, ttl_ms: int
+    ) -> None:
+        for room, participant in entries:
+            key = (participant, process)
+            state = self._room(room)
+            if key in state.presence:
+                state.presence[key] = now_ms + ttl_ms
+
+    async def presence_sweep(self, room: RoomId, now_ms: int) -> list[str]:
+        state = self._room(room)
+        expired = [k for k, exp in state.presence.items() if exp <= now_ms]
+        for key in expired:
+            del state.presence[key]
+        live = state.live(now_ms)
+        gone = {p for p, _ in expired if p not in live}
+        return [state.info.pop(p) for p in gone if p in state.info]
+
+    async def participants(self, room: RoomId, now_ms: int) -> list[str]:
+        state = self._room(room)
+        return [state.info[p] for p in sorted(state.live(now_ms)) if p in state.info]
+
+    async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
+        return {r: len(self._rooms[r].live(now_ms)) if r in self._rooms else 0 for r in rooms}

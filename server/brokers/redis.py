@@ -1,0 +1,362 @@
+"""The Redis broker: pub/sub fan-out and shared room state for many processes and hosts.
+
+One subscription connection per process, subscribed to the rooms that have local members.
+Message publishes go through one auto-pipeline (one connection, batched), not a pooled connection
+each: with the default pool, clients are dropped once ~100 publishes wait at the same moment.
+Room keys carry the hash tag `{room}` so a room lives in one Redis Cluster slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError, RedisError
+
+from rooms.history import HistoryPage
+from rooms.ids import ParticipantId, RoomId
+from server.brokers import BrokerUnavailable, EventHandler, HistoryLimits, PresenceChange
+from server.brokers import redis_scripts as lua
+
+__all__ = ["RedisBroker"]
+
+log = logging.getLogger("peer_support.broker")
+
+_RECONNECT_DELAYS = (0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class _Script:
+    """A Lua script run by EVALSHA, loaded again after NOSCRIPT (a Redis restart or flush)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha: str | None = None
+
+    async def __call__(self, client: aioredis.Redis, keys: list[str], args: list[Any]) -> Any:
+        if self.sha is None:
+            self.sha = await client.script_load(self.source)
+        try:
+            return await client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
+        except NoScriptError:
+            self.sha = await client.script_load(self.source)
+            return await client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
+
+
+class _Pipeliner:
+    """Runs queued EVALSHA calls in pipelines on one connection, one batch at a time."""
+
+    def __init__(self, client: aioredis.Redis, script: _Script) -> None:
+        self._client = client
+        self._script = script
+        self._queue: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def call(self, keys: list[str], args: list[Any]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((keys, args, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                results = await self._run(batch)
+            except Exception as exc:  # the whole batch failed: every caller is told
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def _run(self, batch: list[tuple[list[str], list[Any], asyncio.Future[Any]]]) -> Any:
+        if self._script.sha is None:
+            self._script.sha = await self._client.script_load(self._script.source)
+        for attempt in range(2):
+            async with self._client.pipeline(transaction=False) as pipe:
+                for keys, args, _ in batch:
+                    pipe.evalsha(self._script.sha, len(keys), *keys, *args)
+                results = await pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(r, NoScriptError) for r in results):
+                # Redis lost its script cache; nothing of the batch ran, so it is safe to rerun.
+                self._script.sha = await self._client.script_load(self._script.source)
+                continue
+            return results
+        return results
+
+
+class RedisBroker:
+    """Implements `server.brokers.Broker` on Redis (pub/sub, streams, sorted sets)."""
+
+    def __init__(self, url: str, prefix: str = "psc") -> None:
+        self._url = url
+        self._prefix = prefix
+        self._client: aioredis.Redis = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, health_check_interval=0
+        )
+        self._publisher_client: aioredis.Redis = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, max_connections=4
+        )
+        self._publish = _Pipeliner(self._publisher_client, _Script(lua.PUBLISH_MESSAGE))
+        self._history = _Script(lua.HISTORY)
+        self._reset = _Script(lua.RESET_HISTORY)
+        self._claim = _Script(lua.CLAIM_HANDLE)
+        self._enter = _Script(lua.PRESENCE_ENTER)
+        self._exit = _Script(lua.PRESENCE_EXIT)
+        self._sweep = _Script(lua.PRESENCE_SWEEP)
+        self._on_event: EventHandler | None = None
+        self._rooms: set[RoomId] = set()
+        self._channel_room: dict[str, RoomId] = {}
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._home = f"{prefix}:proc:{secrets.token_hex(6)}"
+        self.on_resubscribed: Callable[[set[RoomId]], None] | None = None
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def _key(self, room: RoomId, name: str) -> str:
+        return f"{self._prefix}:{{{room}}}:{name}"
+
+    def _history_keys(self, room: RoomId) -> list[str]:
+        return [self._key(room, n) for n in ("seq", "epoch", "hist", "floor", "ch")]
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, on_event: EventHandler) -> None:
+        self._on_event = on_event
+        try:
+            await self._connect_pubsub()
+        except (RedisError, OSError) as exc:
+            # Not fatal: /readyz says 503 and the reader keeps trying until Redis answers.
+            log.warning("redis not reachable at start: %s", type(exc).__name__)
+        self._reader = asyncio.create_task(self._read_forever(), name="redis-subscriber")
+
+    async def close(self) -> None:
+        self._on_event = None
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        await self._client.aclose()
+        await self._publisher_client.aclose()
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())  # type: ignore[misc]
+        except (RedisError, OSError):
+            return False
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    async def _connect_pubsub(self) -> None:
+        pubsub = self._client.pubsub()
+        # A home channel keeps the connection subscribed while no room is.
+        await pubsub.subscribe(self._home)
+        channels = [self._key(r, "ch") for r in self._rooms]
+        if channels:
+            await pubsub.subscribe(*channels)
+        self._pubsub = pubsub
+
+    async def _read_forever(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                if self._pubsub is None:
+                    await self._connect_pubsub()
+                    if attempt and self.on_resubscribed is not None:
+                        self.on_resubscribed(set(self._rooms))
+                    attempt = 0
+                message = await self._pubsub.get_message(timeout=None)
+                if message is not None:
+                    self._dispatch(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("subscription lost: %s", type(exc).__name__)
+                old, self._pubsub = self._pubsub, None
+                if old is not None:
+                    with contextlib.suppress(Exception):
+                        await old.aclose()
+                await asyncio.sleep(_RECONNECT_DELAYS[min(attempt, len(_RECONNECT_DELAYS) - 1)])
+                attempt += 1
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        kind, channel = message.get("type"), message.get("channel")
+        if kind == "message":
+            room = self._channel_room.get(channel)  # type: ignore[arg-type]
+            if room is not None and self._on_event is not None:
+                self._on_event(room, message["data"])
+        elif kind == "subscribe":
+            future = self._pending.pop(channel, None)  # type: ignore[arg-type]
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    async def subscribe(self, room: RoomId) -> None:
+        channel = self._key(room, "ch")
+        self._rooms.add(room)
+        self._channel_room[channel] = room
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[channel] = future
+        try:
+            if self._pubsub is None:
+                raise BrokerUnavailable("no subscription connection")
+            await self._pubsub.subscribe(channel)
+            await asyncio.wait_for(future, timeout=5.0)
+        except (RedisError, OSError, TimeoutError, BrokerUnavailable) as exc:
+            self._pending.pop(channel, None)
+            self._rooms.discard(room)
+            self._channel_room.pop(channel, None)
+            raise BrokerUnavailable("subscribe failed") from exc
+
+    async def unsubscribe(self, room: RoomId) -> None:
+        channel = self._key(room, "ch")
+        self._rooms.discard(room)
+        self._channel_room.pop(channel, None)
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.unsubscribe(channel)
+
+    # -- messages and history -----------------------------------------------------------------
+
+    async def publish(self, room: RoomId, envelope: str) -> None:
+        try:
+            await self._publisher_client.publish(self._key(room, "ch"), envelope)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("publish failed") from exc
+
+    async def publish_message(
+        self, room: RoomId, head: str, tail: str, now_ms: int, limits: HistoryLimits
+    ) -> tuple[int, str]:
+        args = [now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8), head, tail]
+        try:
+            msg_id, epoch = await self._publish.call(self._history_keys(room), args)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("publish failed") from exc
+        return int(msg_id), str(epoch)
+
+    async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
+        args = [now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8)]
+        out = await self._run(self._history, self._history_keys(room), args)
+        entries = [(int(out[i]), str(out[i + 1])) for i in range(3, len(out), 2)]
+        return HistoryPage(
+            epoch=str(out[0]), entries=entries, floor=int(out[1]), last_id=int(out[2])
+        )
+
+    async def delete_message(self, room: RoomId, message_id: int) -> bool:
+        try:
+            removed = await self._client.xdel(self._key(room, "hist"), f"{message_id}-0")
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("delete failed") from exc
+        return bool(removed)
+
+    async def reset_history(self, room: RoomId) -> str:
+        keys = self._history_keys(room)[:4]
+        return str(await self._run(self._reset, keys, [secrets.token_hex(8), 7 * 86400 * 1000]))
+
+    async def _run(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(self._client, keys, args)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable(f"{type(exc).__name__}") from exc
+
+    # -- handles and presence -----------------------------------------------------------------
+
+    async def claim_handle(
+        self, room: RoomId, participant: ParticipantId, candidates: list[str], ttl_ms: int
+    ) -> str | None:
+        keys = [self._key(room, "handles"), self._key(room, "owned")]
+        result = await self._run(self._claim, keys, [participant, ttl_ms, *candidates])
+        return str(result) if result else None
+
+    def _presence_keys(self, room: RoomId) -> list[str]:
+        return [self._key(room, "pres"), self._key(room, "pinfo")]
+
+    async def presence_enter(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        info: str,
+        process: str,
+        now_ms: int,
+        ttl_ms: int,
+    ) -> PresenceChange:
+        args = [participant, process, now_ms, ttl_ms, info]
+        first, count = await self._run(self._enter, self._presence_keys(room), args)
+        return PresenceChange(bool(first), int(count))
+
+    async def presence_exit(
+        self, room: RoomId, participant: ParticipantId, process: str, now_ms: int
+    ) -> PresenceChange:
+        args = [participant, process, now_ms]
+        last, count = await self._run(self._exit, self._presence_keys(room), args)
+        return PresenceChange(bool(last), int(count))
+
+    async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
+        try:
+            # Only a participant still present has a summary to replace.
+            if await self._client.hexists(self._key(room, "pinfo"), participant):  # type: ignore[misc]
+                await self._client.hset(self._key(room, "pinfo"), participant, info)  # type: ignore[misc]
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("presence update failed") from exc
+
+    async def presence_refresh(
+        self, entries: list[tuple[RoomId, ParticipantId]], process: str, now_ms: int, ttl_ms: int
+    ) -> None:
+        if not entries:
+            return
+        keep = max(ttl_ms * 4, 120000)
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for room, participant in entries:
+                    key = self._key(room, "pres")
+                    pipe.zadd(key, {f"{participant}|{process}": now_ms + ttl_ms}, xx=True)
+                    pipe.pexpire(key, keep)
+                    pipe.pexpire(self._key(room, "pinfo"), keep)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("presence refresh failed") from exc
+
+    async def presence_sweep(self, room: RoomId, now_ms: int) -> list[str]:
+        out = await self._run(self._sweep, self._presence_keys(room), [now_ms])
+        return [str(x) for x in out]
+
+    async def _live(self, rooms: list[RoomId], now_ms: int) -> list[set[str]]:
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for room in rooms:
+                    pipe.zrangebyscore(self._key(room, "pres"), f"({now_ms}", "+inf")
+                results = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("presence read failed") from exc
+        return [{m.split("|", 1)[0] for m in members} for members in results]
+
+    async def participants(self, room: RoomId, now_ms: int) -> list[str]:
+        (live,) = await self._live([room], now_ms)
+        if not live:
+            return []
+        try:
+            infos = await self._client.hmget(self._key(room, "pinfo"), sorted(live))  # type: ignore[misc]
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("presence read failed") from exc
+        return [str(i) for i in infos if i is not None]
+
+    async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
+        if not rooms:
+            return {}
+        return {r: len(live) for r, live in zip(rooms, await self._live(rooms, now_ms), strict=True)}

@@ -1,0 +1,194 @@
+"""Lua scripts of the Redis broker. Each runs atomically on the server in one round trip.
+
+Keys of one room share the hash tag `{room}`, so on Redis Cluster they live in one slot.
+History entries are stream entries with id `<message id>-0` and fields t (ms) and f (frame).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CLAIM_HANDLE",
+    "HISTORY",
+    "PRESENCE_ENTER",
+    "PRESENCE_EXIT",
+    "PRESENCE_SWEEP",
+    "PUBLISH_MESSAGE",
+    "RESET_HISTORY",
+]
+
+# Shared prologue: make sure the room has an epoch (a new one means its history was lost: tell
+# the room), then drop entries past the count or age bound and raise the floor.
+# KEYS: seq, epoch, hist, floor, channel. ARGV[1] now_ms, [2] max_messages, [3] max_age_ms,
+# [4] candidate epoch.
+_PROLOGUE = """
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('SET', KEYS[2], epoch)
+  local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+  redis.call('DEL', KEYS[3])
+  redis.call('SET', KEYS[4], seq)
+  redis.call('PUBLISH', KEYS[5], 'C{"k":"reset","epoch":"' .. epoch .. '"}')
+end
+local maxlen = tonumber(ARGV[2])
+local cutoff = tonumber(ARGV[1]) - tonumber(ARGV[3])
+local floor = tonumber(redis.call('GET', KEYS[4]) or '0')
+local function trim()
+  local newfloor = floor
+  local n = redis.call('XLEN', KEYS[3])
+  while n > 0 do
+    local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
+    if n > maxlen or tonumber(first[2][2]) < cutoff then
+      redis.call('XDEL', KEYS[3], first[1])
+      n = n - 1
+      newfloor = tonumber(string.match(first[1], '^(%d+)'))
+    else
+      break
+    end
+  end
+  if newfloor > floor then
+    redis.call('SET', KEYS[4], newfloor)
+    floor = newfloor
+  end
+end
+trim()
+local ttl = tonumber(ARGV[3]) + 60000
+"""
+
+# ARGV[5] head, [6] tail. Returns {id, epoch}.
+PUBLISH_MESSAGE = (
+    _PROLOGUE
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  -- the counter alone was lost: never hand out an id the stream already holds
+  local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+  local base = floor
+  if last then base = math.max(base, tonumber(string.match(last[1], '^(%d+)'))) end
+  redis.call('SET', KEYS[1], base)
+end
+local id = redis.call('INCR', KEYS[1])
+local frame = ARGV[5] .. id .. ARGV[6]
+if maxlen > 0 then
+  redis.call('XADD', KEYS[3], id .. '-0', 't', ARGV[1], 'f', frame)
+  trim()
+else
+  redis.call('SET', KEYS[4], id)
+end
+redis.call('PUBLISH', KEYS[5], 'R' .. frame)
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
+return {id, epoch}
+"""
+)
+
+# Returns {epoch, floor, last_id, entries...} where entries are alternating id, frame.
+HISTORY = (
+    _PROLOGUE
+    + """
+local out = {epoch, floor, tonumber(redis.call('GET', KEYS[1]) or '0')}
+for _, e in ipairs(redis.call('XRANGE', KEYS[3], '-', '+')) do
+  out[#out + 1] = tonumber(string.match(e[1], '^(%d+)'))
+  out[#out + 1] = e[2][4]
+end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
+return out
+"""
+)
+
+# KEYS: seq, epoch, hist, floor. ARGV[1] new epoch, [2] ttl_ms.
+RESET_HISTORY = """
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3])
+redis.call('SET', KEYS[4], tonumber(redis.call('GET', KEYS[1]) or '0'))
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2])) end
+return ARGV[1]
+"""
+
+# KEYS: handles (name -> participant), owned (participant -> name).
+# ARGV[1] participant, [2] ttl_ms, [3..] candidates.
+CLAIM_HANDLE = """
+local held = redis.call('HGET', KEYS[2], ARGV[1])
+local chosen = false
+if held then
+  chosen = held
+else
+  for i = 3, #ARGV do
+    if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1]) == 1 then
+      redis.call('HSET', KEYS[2], ARGV[1], ARGV[i])
+      chosen = ARGV[i]
+      break
+    end
+  end
+end
+if chosen then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
+return chosen
+"""
+
+# Presence: a sorted set of "participant|process" scored by expiry, and a hash of summaries.
+_LIVE = """
+local function live_ids(now)
+  local ids, count = {}, 0
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+    local p = string.match(m, '^([^|]+)')
+    if not ids[p] then ids[p] = true; count = count + 1 end
+  end
+  return ids, count
+end
+"""
+
+# KEYS: pres, pinfo. ARGV[1] participant, [2] process, [3] now, [4] ttl, [5] info.
+PRESENCE_ENTER = (
+    _LIVE
+    + """
+local before = live_ids(ARGV[3])
+local first = before[ARGV[1]] and 0 or 1
+redis.call('ZADD', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1] .. '|' .. ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
+local keep = math.max(tonumber(ARGV[4]) * 4, 120000)
+redis.call('PEXPIRE', KEYS[1], keep)
+redis.call('PEXPIRE', KEYS[2], keep)
+local _, count = live_ids(ARGV[3])
+return {first, count}
+"""
+)
+
+# KEYS: pres, pinfo. ARGV[1] participant, [2] process, [3] now.
+PRESENCE_EXIT = (
+    _LIVE
+    + """
+local removed = redis.call('ZREM', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
+local ids, count = live_ids(ARGV[3])
+local last = 0
+if removed == 1 and not ids[ARGV[1]] then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  last = 1
+end
+return {last, count}
+"""
+)
+
+# KEYS: pres, pinfo. ARGV[1] now. Returns the summaries of participants left with no entry.
+PRESENCE_SWEEP = (
+    _LIVE
+    + """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if #expired == 0 then return {} end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local ids = live_ids(ARGV[1])
+local gone, out = {}, {}
+for _, m in ipairs(expired) do
+  local p = string.match(m, '^([^|]+)')
+  if not ids[p] and not gone[p] then
+    gone[p] = true
+    local info = redis.call('HGET', KEYS[2], p)
+    if info then
+      out[#out + 1] = info
+      redis.call('HDEL', KEYS[2], p)
+    end
+  end
+end
+return out
+"""
+)

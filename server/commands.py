@@ -1,0 +1,262 @@
+"""Handlers for client frames: each takes the session and the parsed frame, checks it against
+the rules, does the I/O, and answers with frames (or raises `ChatError`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from moderation.roles import Role
+from rooms.errors import ChatError, ErrorCode
+from rooms.history import replay
+from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
+from rooms.text import prepare
+from server import wire
+from server.hub import LocalRoom
+from server.services import Services
+from server.session import Membership, Session
+
+__all__ = ["HANDLERS", "Handler", "leave_all"]
+
+Handler = Callable[[Services, Session, dict[str, Any], str | None], Awaitable[None]]
+
+_HANDLE_TTL_MS = 90 * 86400 * 1000
+_FACILITATOR_FRAMES = (
+    "mute", "unmute", "remove", "flag", "delete", "slow", "lock", "unlock", "pause", "resume",
+    "announce", "end_session", "resolve", "audit", "call_on", "private_open", "private_close",
+)  # fmt: skip
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def _ack(session: Session, ref: str | None, **fields: Any) -> None:
+    session.deliver(wire.encode({"type": "ack", "ref": ref, **fields}))
+
+
+def _membership(session: Session, frame: dict[str, Any]) -> Membership:
+    room = wire.req_str(frame, "room", 64)
+    membership = session.rooms.get(RoomId(room))
+    if membership is None:
+        raise ChatError(ErrorCode.NOT_JOINED, "join the room first")
+    return membership
+
+
+async def hello(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """`hello` makes or resumes a member; a facilitator token adds the facilitator role."""
+    if session.member is not None:
+        raise ChatError(ErrorCode.BAD_REQUEST, "hello was already said")
+    token = wire.opt_str(frame, "token", 4096)
+    facilitator_token = wire.opt_str(frame, "facilitator_token", 4096)
+    claim = svc.tokens.read_facilitator(facilitator_token) if facilitator_token else None
+    if token is not None:
+        member = svc.tokens.read_member(token)
+    else:
+        member, token = svc.tokens.issue_member()
+    session.member = member
+    if claim is not None:
+        session.role, session.facilitator = Role.FACILITATOR, claim
+    opaque = hmac.new(svc.tokens.identity_key, member.encode(), hashlib.sha256).hexdigest()[:24]
+    session.deliver(
+        wire.encode(
+            {
+                "type": "welcome",
+                "ref": ref,
+                "member": opaque,
+                "token": token,
+                "role": session.role.value,
+            }
+        )
+    )
+
+
+async def _claim_handle(
+    svc: Services, session: Session, room: RoomId, pid: ParticipantId
+) -> str:
+    assert session.member is not None
+    if session.facilitator is not None:
+        name = session.facilitator.name[:40]
+        candidates = [name, *(f"{name} {i}" for i in range(2, 10))]
+    else:
+        key = svc.tokens.identity_key
+        candidates = [handle_candidate(key, session.member, room, i) for i in range(12)]
+    handle = await svc.broker.claim_handle(room, pid, candidates, _HANDLE_TTL_MS)
+    if handle is None:
+        raise ChatError(ErrorCode.LIMIT_REACHED, "no free handle in this room")
+    return handle
+
+
+async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Enter a room: replay history (from `since`), list who is here, announce presence."""
+    room_id = wire.req_str(frame, "room", 64)
+    since = wire.opt_int(frame, "since", 0, 2**53)
+    epoch = wire.opt_str(frame, "epoch", 64)
+    room = svc.catalog.get(room_id)
+    if room is None:
+        raise ChatError(ErrorCode.NOT_FOUND, "no such room")
+    if room.id in session.rooms:
+        raise ChatError(ErrorCode.ALREADY_JOINED, "already in this room")
+    if len(session.rooms) >= svc.settings.max_rooms_per_socket:
+        raise ChatError(ErrorCode.LIMIT_REACHED, "too many rooms on one connection")
+    assert session.member is not None
+    pid = participant_id(svc.tokens.identity_key, session.member, room.id)
+    handle = await _claim_handle(svc, session, room.id, pid)
+    membership = Membership(room=room, participant=pid, handle=handle)
+    local = await svc.hub.attach(session, room.id)
+    session.rooms[room.id] = membership
+    try:
+        summary = wire.encode(membership.summary(session.role))
+        first_here = svc.hub.count_in(local, pid, summary)
+        now_ms = int(svc.now() * 1000)
+        change = None
+        if first_here:
+            change = await svc.broker.presence_enter(
+                room.id, pid, summary, svc.process, now_ms, svc.hub.presence_ttl_ms
+            )
+        page = await svc.broker.history(room.id, now_ms, svc.limits)
+        local.epoch = page.epoch
+        plan = replay(page, since, epoch)
+        participants = [json.loads(p) for p in await svc.broker.participants(room.id, now_ms)]
+    except BaseException:
+        await _leave(svc, session, membership, local, announce=False)
+        raise
+    head = wire.encode(
+        {
+            "type": "joined",
+            "ref": ref,
+            "room": room.id,
+            "participant": pid,
+            "handle": handle,
+            "role": session.role.value,
+            "rules": list(room.rules),
+            "rules_version": room.rules_version,
+            "description": room.description,
+            "members": len(participants),
+            "participants": participants,
+            "epoch": page.epoch,
+            "recovered": plan.recovered,
+        }
+    )
+    session.deliver(f'{head[:-1]},"history":[{",".join(plan.frames)}]}}')
+    session.deliver(wire.encode(_room_state(svc, room.id)))
+    svc.hub.promote(session, local, plan.last_id)
+    if change is not None and change.changed:
+        presence = {"type": "presence", "room": room.id, "members": change.members}
+        presence.update(event="join", **membership.summary(session.role))
+        await svc.broker.publish(room.id, "R" + wire.encode(presence))
+
+
+def _room_state(svc: Services, room_id: RoomId) -> dict[str, Any]:
+    room = svc.catalog.get(room_id)
+    assert room is not None
+    return {
+        "type": "room_state",
+        "room": room_id,
+        "locked": False,
+        "slow": 0,
+        "paused": False,
+        "waiting": False,
+        "one_at_a_time": room.one_at_a_time,
+        "rules_version": room.rules_version,
+    }
+
+
+async def agree(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Accept the room's current ground rules."""
+    membership = _membership(session, frame)
+    membership.agreed_version = membership.room.rules_version
+    _ack(session, ref, room=membership.room.id, rules_version=membership.agreed_version)
+
+
+async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Post a message: checked from local state, prepared once, stored and published at once."""
+    membership = _membership(session, frame)
+    raw = frame.get("text")
+    if not isinstance(raw, str):
+        raise ChatError(ErrorCode.BAD_REQUEST, "text must be a string")
+    if membership.agreed_version < membership.room.rules_version:
+        raise ChatError(ErrorCode.RULES_NOT_ACCEPTED, "agree to the room's ground rules first")
+    now = svc.now()
+    wait = session.sends.take(now)
+    if wait > 0:
+        raise ChatError(
+            ErrorCode.RATE_LIMITED, "sending too fast", retry_after=round(wait, 2)
+        )
+    text = prepare(raw, svc.settings.max_text_chars)
+    room = membership.room.id
+    head = wire.encode({"type": "message", "room": room, "id": 0})[:-2]
+    tail = wire.encode(
+        {
+            "participant": membership.participant,
+            "handle": membership.handle,
+            "role": session.role.value,
+            "text": text.text,
+            "html": text.html,
+            "ts": _iso(now),
+        }
+    )
+    msg_id, _ = await svc.broker.publish_message(
+        room, head, "," + tail[1:], int(now * 1000), svc.limits
+    )
+    _ack(session, ref, room=room, id=msg_id)
+
+
+async def _leave(
+    svc: Services, session: Session, membership: Membership, local: LocalRoom, announce: bool
+) -> None:
+    session.rooms.pop(membership.room.id, None)
+    svc.hub.detach(session, local)
+    if local.local_count.get(membership.participant, 0) <= 0:
+        return
+    if not svc.hub.count_out(local, membership.participant):
+        return
+    change = await svc.broker.presence_exit(
+        membership.room.id, membership.participant, svc.process, int(svc.now() * 1000)
+    )
+    if announce and change.changed:
+        presence = {"type": "presence", "room": membership.room.id, "members": change.members}
+        presence.update(event="leave", **membership.summary(session.role))
+        await svc.broker.publish(membership.room.id, "R" + wire.encode(presence))
+
+
+async def leave(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Leave a room."""
+    membership = _membership(session, frame)
+    local = svc.hub.rooms.get(membership.room.id)
+    if local is not None:
+        await _leave(svc, session, membership, local, announce=True)
+    else:
+        session.rooms.pop(membership.room.id, None)
+    _ack(session, ref, room=membership.room.id)
+
+
+async def leave_all(svc: Services, session: Session) -> None:
+    """The connection ended: leave every room it was in."""
+    for membership in list(session.rooms.values()):
+        local = svc.hub.rooms.get(membership.room.id)
+        if local is not None:
+            await _leave(svc, session, membership, local, announce=True)
+    session.rooms.clear()
+
+
+async def _facilitator_only(
+    svc: Services, session: Session, frame: dict[str, Any], ref: str | None
+) -> None:
+    if session.role is not Role.FACILITATOR:
+        raise ChatError(ErrorCode.FORBIDDEN, "only facilitators can do that")
+    raise ChatError(ErrorCode.UNKNOWN_TYPE, "not supported by this server yet")
+
+
+HANDLERS: dict[str, Handler] = {
+    "hello": hello,
+    "join": join,
+    "agree": agree,
+    "send": send,
+    "leave": leave,
+    **dict.fromkeys(_FACILITATOR_FRAMES, _facilitator_only),
+}

@@ -1,0 +1,194 @@
+"""The hub: this process's rooms, their local sockets, and fan-out of what the broker delivers.
+
+The process holds one broker subscription per room with local members: subscribed on the first
+local join, dropped on the last leave. A joining socket is recorded before the subscription is
+awaited and buffers deliveries until its `joined` (with history) is sent, so nothing published
+meanwhile is lost or sent twice. Each delivered frame was encoded once by its publisher and the
+same string goes to every local socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from rooms.ids import ParticipantId, RoomId
+from server.brokers import Broker, BrokerUnavailable
+from server.session import Session
+from server.wire import encode
+
+__all__ = ["Hub", "LocalRoom"]
+
+log = logging.getLogger("peer_support.hub")
+
+
+@dataclass(eq=False)
+class LocalRoom:
+    """A room as this process serves it."""
+
+    id: RoomId
+    sessions: set[Session] = field(default_factory=set)
+    joining: dict[Session, list[str]] = field(default_factory=dict)
+    local_count: Counter[ParticipantId] = field(default_factory=Counter)
+    summaries: dict[ParticipantId, str] = field(default_factory=dict)
+    subscribed: asyncio.Future[None] | None = None
+    epoch: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.sessions and not self.joining
+
+
+def _message_id(frame: str) -> int | None:
+    """The `id` of a `message` frame, None for other frames (only used while joining)."""
+    if not frame.startswith('{"type":"message"'):
+        return None
+    value = json.loads(frame).get("id")
+    return value if isinstance(value, int) else None
+
+
+class Hub:
+    """Local fan-out and presence for one process. `process` names it in presence entries."""
+
+    def __init__(self, broker: Broker, process: str, presence_ttl_s: float) -> None:
+        self.broker = broker
+        self.process = process
+        self.rooms: dict[RoomId, LocalRoom] = {}
+        self.presence_ttl_ms = int(presence_ttl_s * 1000)
+
+    # -- delivery (called by the broker, in publish order) -------------------------------------
+
+    def on_event(self, room_id: RoomId, envelope: str) -> None:
+        """Fan an envelope out to the room's local sockets; never blocks."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            return
+        if envelope.startswith("R"):
+            frame = envelope[1:]
+            for session in room.sessions:
+                session.deliver(frame)
+            for pending in room.joining.values():
+                pending.append(frame)
+            return
+        try:
+            event = json.loads(envelope[1:])
+        except ValueError:
+            log.warning("ignored a malformed control event")
+            return
+        self._on_control(room, event)
+
+    def _on_control(self, room: LocalRoom, event: dict[str, Any]) -> None:
+        if event.get("k") == "reset":
+            epoch = event.get("epoch")
+            if isinstance(epoch, str) and room.epoch is not None and epoch != room.epoch:
+                frame = encode({"type": "room_reset", "room": room.id, "epoch": epoch})
+                for session in room.sessions:
+                    session.deliver(frame)
+                for pending in room.joining.values():
+                    pending.append(frame)
+            if isinstance(epoch, str):
+                room.epoch = epoch
+
+    # -- joining and leaving ------------------------------------------------------------------
+
+    async def attach(self, session: Session, room_id: RoomId) -> LocalRoom:
+        """Record the socket as joining (buffering deliveries) and make sure the room is
+        subscribed. Raises `BrokerUnavailable` (the socket is then detached again)."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            room = self.rooms[room_id] = LocalRoom(room_id)
+        room.joining[session] = []
+        current = room.subscribed
+        if current is None:
+            current = room.subscribed = asyncio.get_running_loop().create_future()
+            try:
+                await self.broker.subscribe(room_id)
+            except BrokerUnavailable as exc:
+                current.set_exception(exc)
+                current.exception()  # retrieved here; waiters re-raise it
+                room.subscribed = None  # the next join tries again
+                self._drop(room, session)
+                raise
+            current.set_result(None)
+        else:
+            try:
+                await asyncio.shield(current)
+            except BrokerUnavailable:
+                self._drop(room, session)
+                raise
+        return room
+
+    def promote(self, session: Session, room: LocalRoom, after_id: int) -> None:
+        """The socket's `joined` was sent: deliver what it buffered past `after_id`, then live."""
+        pending = room.joining.pop(session, [])
+        room.sessions.add(session)
+        for frame in pending:
+            msg_id = _message_id(frame)
+            if msg_id is None or msg_id > after_id:
+                session.deliver(frame)
+
+    def _drop(self, room: LocalRoom, session: Session) -> None:
+        room.joining.pop(session, None)
+        room.sessions.discard(session)
+        if room.empty and self.rooms.get(room.id) is room:
+            del self.rooms[room.id]
+            sub = room.subscribed
+            if sub is not None and sub.done() and sub.exception() is None:
+                task = asyncio.ensure_future(self._unsubscribe(room.id))
+                task.add_done_callback(lambda t: t.exception())
+
+    async def _unsubscribe(self, room_id: RoomId) -> None:
+        if room_id not in self.rooms:
+            with contextlib.suppress(BrokerUnavailable):
+                await self.broker.unsubscribe(room_id)
+
+    def detach(self, session: Session, room: LocalRoom) -> None:
+        """Remove the socket from the room's fan-out (and unsubscribe after the last)."""
+        self._drop(room, session)
+
+    # -- presence -----------------------------------------------------------------------------
+
+    def count_in(self, room: LocalRoom, participant: ParticipantId, summary: str) -> bool:
+        """Count one more local socket; True when it is the participant's first here."""
+        room.local_count[participant] += 1
+        room.summaries[participant] = summary
+        return room.local_count[participant] == 1
+
+    def count_out(self, room: LocalRoom, participant: ParticipantId) -> bool:
+        """Count one socket less; True when it was the participant's last here."""
+        room.local_count[participant] -= 1
+        if room.local_count[participant] <= 0:
+            del room.local_count[participant]
+            room.summaries.pop(participant, None)
+            return True
+        return False
+
+    def local_entries(self) -> list[tuple[RoomId, ParticipantId]]:
+        """Every (room, participant) this process serves, for the presence heartbeat."""
+        return [(r.id, p) for r in self.rooms.values() for p in r.local_count]
+
+    async def heartbeat(self) -> None:
+        """Refresh this process's presence and announce participants whose process died."""
+        now_ms = int(time.time() * 1000)
+        await self.broker.presence_refresh(self.local_entries(), self.process, now_ms, self.presence_ttl_ms)
+        for room_id in list(self.rooms):
+            for info in await self.broker.presence_sweep(room_id, now_ms):
+                summary = json.loads(info)
+                count = (await self.broker.member_counts([room_id], now_ms))[room_id]
+                frame = {"type": "presence", "room": room_id, "members": count, "event": "leave"}
+                frame.update(summary)
+                await self.broker.publish(room_id, "R" + encode(frame))
+
+    def all_sessions(self) -> set[Session]:
+        """Every joined or joining socket of this process."""
+        out: set[Session] = set()
+        for room in self.rooms.values():
+            out.update(room.sessions)
+            out.update(room.joining)
+        return out

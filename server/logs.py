@@ -1,0 +1,51 @@
+"""Logging without personal data: no message text, tokens or addresses ever reach a log line.
+
+Exceptions are logged by type and code location only, since their text may quote a frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import traceback
+
+__all__ = ["RedactAddresses", "configure", "where"]
+
+# IPv4 (with an optional port) and anything shaped like an IPv6 address.
+_ADDRESS = re.compile(
+    r"\[[0-9a-fA-F:.]+\](?::\d+)?"  # [v6]:port
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"  # v4[:port]
+    r"|\b(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}\b"  # v6, four groups or more
+    r"|[0-9a-fA-F]*::[0-9a-fA-F:]*[0-9a-fA-F]"  # v6 with ::
+)
+
+
+class RedactAddresses(logging.Filter):
+    """Replaces client addresses in a record (uvicorn names the peer of each socket)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _ADDRESS.sub("[addr]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def where(exc: BaseException) -> str:
+    """`file:line` of the innermost frame that raised `exc`, without any of its values."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{os.path.basename(last.filename)}:{last.lineno}"
+
+
+def configure(level: str = "INFO") -> None:
+    """One line per event on stderr."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactAddresses())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

@@ -1,0 +1,38 @@
+"""What one server process holds: settings, catalogue, tokens, broker and hub."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from rooms.catalog import Catalog
+from server.brokers import Broker, HistoryLimits
+from server.hub import Hub
+from server.settings import Settings
+from server.tokens import TokenService
+
+__all__ = ["Services"]
+
+
+@dataclass
+class Services:
+    """Shared by every connection of the process."""
+
+    settings: Settings
+    catalog: Catalog
+    tokens: TokenService
+    broker: Broker
+    hub: Hub
+    process: str = field(default_factory=lambda: secrets.token_hex(6))
+
+    @property
+    def limits(self) -> HistoryLimits:
+        return HistoryLimits(
+            self.settings.history_max_messages, self.settings.history_max_age_s * 1000
+        )
+
+    @staticmethod
+    def now() -> float:
+        """Wall-clock seconds; the one clock the rules are given."""
+        return time.time()

@@ -1,0 +1,97 @@
+"""Signed identity tokens (itsdangerous), one salt per purpose, several keys for rotation.
+
+A member token carries only a random member id. A facilitator token names the facilitator, the
+rooms they may moderate (none named: all rooms) and when it expires. The salts differ, so a
+member token never passes as a facilitator token. Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from rooms.errors import ChatError, ErrorCode
+from rooms.ids import MemberId, RoomId
+
+__all__ = ["FacilitatorClaim", "TokenService"]
+
+_MEMBER_SALT = "peer-support.member.v1"
+_FACILITATOR_SALT = "peer-support.facilitator.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class FacilitatorClaim:
+    """What a facilitator token says. `rooms` None means every room."""
+
+    name: str
+    rooms: frozenset[RoomId] | None
+    expires_at: float
+
+    def may_moderate(self, room: RoomId, now: float) -> bool:
+        """True while the token is unexpired and names `room` (or names no room)."""
+        return now < self.expires_at and (self.rooms is None or room in self.rooms)
+
+
+class TokenService:
+    """Issues and reads tokens with `keys` (newest first: the first signs, all verify)."""
+
+    def __init__(self, keys: tuple[str, ...], member_max_age_s: int) -> None:
+        if not keys:
+            raise ValueError("at least one key is required")
+        # itsdangerous wants the list oldest to newest and signs with the last.
+        ordered = list(reversed(keys))
+        self._member = URLSafeTimedSerializer(ordered, salt=_MEMBER_SALT)
+        self._facilitator = URLSafeTimedSerializer(ordered, salt=_FACILITATOR_SALT)
+        self._member_max_age = member_max_age_s
+        # The key for per-room ids and handles: derived from the signing key, never sent.
+        self.identity_key = hashlib.sha256(b"peer-support.identity.v1" + keys[0].encode()).digest()
+
+    def issue_member(self) -> tuple[MemberId, str]:
+        """A new anonymous member and their token."""
+        member = MemberId(secrets.token_urlsafe(16))
+        return member, self._member.dumps({"m": member})
+
+    def read_member(self, token: str) -> MemberId:
+        """The member a token was issued to; `unauthorized` if forged, tampered or expired."""
+        data = self._load(self._member, token, self._member_max_age)
+        member = data.get("m")
+        if not isinstance(member, str) or not member:
+            raise ChatError(ErrorCode.UNAUTHORIZED, "token is not valid")
+        return MemberId(member)
+
+    def issue_facilitator(self, name: str, rooms: list[str] | None, hours: float) -> str:
+        """A facilitator token for `rooms` (None: all), valid for `hours`."""
+        expires = time.time() + hours * 3600
+        return self._facilitator.dumps({"n": name, "r": rooms, "e": expires})
+
+    def read_facilitator(self, token: str) -> FacilitatorClaim:
+        """The claim a facilitator token carries; `unauthorized` if invalid or expired."""
+        data = self._load(self._facilitator, token, None)
+        name, rooms, expires = data.get("n"), data.get("r"), data.get("e")
+        if not isinstance(name, str) or not isinstance(expires, int | float):
+            raise ChatError(ErrorCode.UNAUTHORIZED, "facilitator token is not valid")
+        if expires <= time.time():
+            raise ChatError(ErrorCode.UNAUTHORIZED, "facilitator token has expired")
+        if rooms is not None and not (
+            isinstance(rooms, list) and all(isinstance(r, str) for r in rooms)
+        ):
+            raise ChatError(ErrorCode.UNAUTHORIZED, "facilitator token is not valid")
+        room_set = None if rooms is None else frozenset(RoomId(r) for r in rooms)
+        return FacilitatorClaim(name=name, rooms=room_set, expires_at=float(expires))
+
+    @staticmethod
+    def _load(serializer: URLSafeTimedSerializer, token: str, max_age: int | None) -> Any:
+        if len(token) > 2048:
+            raise ChatError(ErrorCode.UNAUTHORIZED, "token is not valid")
+        try:
+            data = serializer.loads(token, max_age=max_age)
+        except BadData:
+            raise ChatError(ErrorCode.UNAUTHORIZED, "token is not valid or has expired") from None
+        if not isinstance(data, dict):
+            raise ChatError(ErrorCode.UNAUTHORIZED, "token is not valid")
+        return data

@@ -1,0 +1,121 @@
+"""Frames on the wire: parse and validate what clients send, encode what the server sends.
+
+Parsing is strict and bounded: one JSON object per text frame, no duplicate keys, no NaN or
+Infinity, no nesting past a small depth, no over-long numbers. Every fault raises `ChatError`
+with a stable code; nothing here echoes the frame's content.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from rooms.errors import ChatError, ErrorCode
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_REF_CHARS",
+    "encode",
+    "opt_int",
+    "opt_str",
+    "parse",
+    "req_int",
+    "req_str",
+]
+
+MAX_REF_CHARS = 64
+MAX_DEPTH = 4  # a client frame is flat; a little room for future nested fields
+MAX_KEYS = 32
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len(pairs) > MAX_KEYS:
+        raise ChatError(ErrorCode.BAD_REQUEST, "too many fields")
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ChatError(ErrorCode.BAD_REQUEST, "duplicate field")
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise ChatError(ErrorCode.BAD_REQUEST, "NaN and Infinity are not valid JSON")
+
+
+def _depth_ok(text: str) -> bool:
+    # Cheap pre-check so a deeply nested frame never reaches the recursive parser. Brackets in
+    # strings are counted too, which can only make the limit stricter for odd frames.
+    depth = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def parse(raw: str) -> tuple[dict[str, Any], str | None]:
+    """The frame as a dict and its `ref` (None when absent).
+
+    Raises `ChatError(bad_request)` for anything but a JSON object with a string `type`.
+    """
+    if not raw.strip():
+        raise ChatError(ErrorCode.BAD_REQUEST, "empty frame")
+    if ("[" in raw or "{" in raw) and not _depth_ok(raw):
+        raise ChatError(ErrorCode.BAD_REQUEST, "frame is nested too deeply")
+    try:
+        frame = json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except ChatError:
+        raise
+    except (ValueError, RecursionError):
+        # ValueError covers malformed JSON and integers past Python's digit limit.
+        raise ChatError(ErrorCode.BAD_REQUEST, "frame is not valid JSON") from None
+    if not isinstance(frame, dict):
+        raise ChatError(ErrorCode.BAD_REQUEST, "frame must be a JSON object")
+    ref = frame.get("ref")
+    if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_REF_CHARS):
+        raise ChatError(ErrorCode.BAD_REQUEST, f"ref must be a string of at most {MAX_REF_CHARS}")
+    if not isinstance(frame.get("type"), str):
+        raise ChatError(ErrorCode.BAD_REQUEST, "type is missing", ref=ref)
+    return frame, ref
+
+
+def req_str(frame: dict[str, Any], name: str, max_len: int) -> str:
+    """A required non-empty string field of at most `max_len` characters."""
+    value = frame.get(name)
+    if not isinstance(value, str) or not value:
+        raise ChatError(ErrorCode.BAD_REQUEST, f"{name} must be a non-empty string")
+    if len(value) > max_len:
+        raise ChatError(ErrorCode.BAD_REQUEST, f"{name} is longer than {max_len} characters")
+    return value
+
+
+def opt_str(frame: dict[str, Any], name: str, max_len: int) -> str | None:
+    """An optional string field; None when absent or null."""
+    if frame.get(name) is None:
+        return None
+    return req_str(frame, name, max_len)
+
+
+def req_int(frame: dict[str, Any], name: str, lo: int, hi: int) -> int:
+    """A required whole number in [lo, hi]; booleans and floats with a fraction are refused."""
+    value = frame.get(name)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ChatError(ErrorCode.BAD_REQUEST, f"{name} must be a whole number from {lo} to {hi}")
+    return value
+
+
+def opt_int(frame: dict[str, Any], name: str, lo: int, hi: int) -> int | None:
+    """An optional whole number in [lo, hi]; None when absent or null."""
+    if frame.get(name) is None:
+        return None
+    return req_int(frame, name, lo, hi)
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """One compact JSON text; non-ASCII kept as is (smaller than \\u escapes)."""
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
