@@ -11,7 +11,6 @@ import tomllib
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -201,7 +200,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if session.member is not None:
                 deadline = None
 
-    async def _handle(session: Session, message: dict[str, Any]) -> None:
+    async def _handle(session: Session, message: Message) -> None:
         ref: str | None = None
         try:
             text = message.get("text")

@@ -75,9 +75,7 @@ async def hello(svc: Services, session: Session, frame: dict[str, Any], ref: str
     )
 
 
-async def _claim_handle(
-    svc: Services, session: Session, room: RoomId, pid: ParticipantId
-) -> str:
+async def _claim_handle(svc: Services, session: Session, room: RoomId, pid: ParticipantId) -> str:
     assert session.member is not None
     if session.facilitator is not None:
         name = session.facilitator.name[:40]
@@ -184,9 +182,7 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     now = svc.now()
     wait = session.sends.take(now)
     if wait > 0:
-        raise ChatError(
-            ErrorCode.RATE_LIMITED, "sending too fast", retry_after=round(wait, 2)
-        )
+        raise ChatError(ErrorCode.RATE_LIMITED, "sending too fast", retry_after=round(wait, 2))
     text = prepare(raw, svc.settings.max_text_chars)
     room = membership.room.id
     head = wire.encode({"type": "message", "room": room, "id": 0})[:-2]

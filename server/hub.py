@@ -176,7 +176,9 @@ class Hub:
     async def heartbeat(self) -> None:
         """Refresh this process's presence and announce participants whose process died."""
         now_ms = int(time.time() * 1000)
-        await self.broker.presence_refresh(self.local_entries(), self.process, now_ms, self.presence_ttl_ms)
+        await self.broker.presence_refresh(
+            self.local_entries(), self.process, now_ms, self.presence_ttl_ms
+        )
         for room_id in list(self.rooms):
             for info in await self.broker.presence_sweep(room_id, now_ms):
                 summary = json.loads(info)

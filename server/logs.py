@@ -14,7 +14,7 @@ __all__ = ["RedactAddresses", "configure", "where"]
 
 # IPv4 (with an optional port) and anything shaped like an IPv6 address.
 _ADDRESS = re.compile(
-    r"\[[0-9a-fA-F:.]+\](?::\d+)?"  # [v6]:port
+    r"\[[0-9a-fA-F.]*:[0-9a-fA-F:.]*\](?::\d+)?"  # [v6]:port
     r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"  # v4[:port]
     r"|\b(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}\b"  # v6, four groups or more
     r"|[0-9a-fA-F]*::[0-9a-fA-F:]*[0-9a-fA-F]"  # v6 with ::

@@ -109,7 +109,11 @@ class Session:
             self.close_code = self.close_code or 1006
 
     async def stop(self) -> None:
-        """Stop the writer; called once the connection has ended."""
+        """Stop the writer once the connection has ended; a close the server asked for is
+        still sent (bounded wait), so the client learns its close code."""
+        if self.close_code is not None and not self._writer.done():
+            with contextlib.suppress(TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._writer), 2.0)
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._writer

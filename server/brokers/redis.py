@@ -41,10 +41,10 @@ class _Script:
         if self.sha is None:
             self.sha = await client.script_load(self.source)
         try:
-            return await client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
         except NoScriptError:
             self.sha = await client.script_load(self.source)
-            return await client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[misc]
+            return await client.evalsha(self.sha, len(keys), *keys, *args)
 
 
 class _Pipeliner:
@@ -158,7 +158,7 @@ class RedisBroker:
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._client.ping())  # type: ignore[misc]
+            return bool(await self._client.ping())
         except (RedisError, OSError):
             return False
 
@@ -197,13 +197,13 @@ class RedisBroker:
                 attempt += 1
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        kind, channel = message.get("type"), message.get("channel")
+        kind, channel = message.get("type"), str(message.get("channel"))
         if kind == "message":
-            room = self._channel_room.get(channel)  # type: ignore[arg-type]
+            room = self._channel_room.get(channel)
             if room is not None and self._on_event is not None:
                 self._on_event(room, message["data"])
         elif kind == "subscribe":
-            future = self._pending.pop(channel, None)  # type: ignore[arg-type]
+            future = self._pending.pop(channel, None)
             if future is not None and not future.done():
                 future.set_result(None)
 
@@ -310,8 +310,8 @@ class RedisBroker:
     async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
         try:
             # Only a participant still present has a summary to replace.
-            if await self._client.hexists(self._key(room, "pinfo"), participant):  # type: ignore[misc]
-                await self._client.hset(self._key(room, "pinfo"), participant, info)  # type: ignore[misc]
+            if await self._client.hexists(self._key(room, "pinfo"), participant):
+                await self._client.hset(self._key(room, "pinfo"), participant, info)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("presence update failed") from exc
 
@@ -351,7 +351,7 @@ class RedisBroker:
         if not live:
             return []
         try:
-            infos = await self._client.hmget(self._key(room, "pinfo"), sorted(live))  # type: ignore[misc]
+            infos = await self._client.hmget(self._key(room, "pinfo"), sorted(live))
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("presence read failed") from exc
         return [str(i) for i in infos if i is not None]
@@ -359,4 +359,6 @@ class RedisBroker:
     async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
         if not rooms:
             return {}
-        return {r: len(live) for r, live in zip(rooms, await self._live(rooms, now_ms), strict=True)}
+        return {
+            r: len(live) for r, live in zip(rooms, await self._live(rooms, now_ms), strict=True)
+        }
