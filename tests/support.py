@@ -116,6 +116,7 @@ class ServerProcess:
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log_file: Any = None
 
     @property
     def http(self) -> str:
@@ -126,12 +127,13 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
+        if self._log_file is None:
+            self._log_file = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server", "serve", "--port", str(self.port)],
             env=self.env,
             cwd=ROOT,
-            stdout=log,
+            stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )
         wait_until(self._healthy, 20, "the server to answer /healthz")
@@ -149,6 +151,15 @@ class ServerProcess:
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         if self.proc is None:
             return None
+        try:
+            return self._stop(sig)
+        finally:
+            if self._log_file is not None:
+                self._log_file.close()
+                self._log_file = None
+
+    def _stop(self, sig: int) -> int | None:
+        assert self.proc is not None
         self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout(15))

@@ -1,0 +1,122 @@
+"""Two real `peer-support serve` processes on one real redis-server share rooms."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_SECRET, ConnectClient
+from tests.support import RedisServer, ServerProcess
+
+pytestmark = pytest.mark.cluster
+ROOM = "bipolar"
+
+
+@pytest.fixture
+def pair(
+    redis_server: RedisServer, tmp_path: Path
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    env = {
+        "REDIS_URL": redis_server.url,
+        "REDIS_PREFIX": f"c{uuid.uuid4().hex[:8]}",
+        "SECRET_KEY": TEST_SECRET,
+        "PRESENCE_HEARTBEAT_SECONDS": "0.5",
+        "PRESENCE_TTL_SECONDS": "2",
+        "SEND_BURST": "100",
+        "SEND_PER_SECOND": "100",
+        "FRAME_BURST": "200",
+        "FRAME_PER_SECOND": "200",
+    }
+    servers = (
+        ServerProcess(env, tmp_path / "a.log"),
+        ServerProcess(env, tmp_path / "b.log"),
+    )
+    for server in servers:
+        server.start()
+    yield servers
+    for server in servers:
+        server.stop()
+
+
+def _members(server: ServerProcess, room: str) -> int:
+    with urllib.request.urlopen(f"{server.http}/api/rooms?q=", timeout=5) as response:
+        rooms = json.load(response)
+    counts: dict[str, int] = {r["id"]: r["members"] for r in rooms}
+    return counts[room]
+
+
+async def test_members_on_two_processes_chat_in_one_order(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    a_srv, b_srv = pair
+    a = await connect(a_srv.ws)
+    b = await connect(b_srv.ws)
+    joined_a = await a.enter(ROOM)
+    joined_b = await b.enter(ROOM)
+    assert joined_b["members"] == 2
+    assert joined_a["epoch"] == joined_b["epoch"]
+    await a.expect("presence", event="join", participant=joined_b["participant"])
+
+    for i in range(10):
+        await (a if i % 2 == 0 else b).send({"type": "send", "room": ROOM, "text": f"n{i}"})
+    seen_a = [await a.expect("message") for _ in range(10)]
+    seen_b = [await b.expect("message") for _ in range(10)]
+    order_a = [(m["id"], m["text"]) for m in seen_a]
+    assert order_a == [(m["id"], m["text"]) for m in seen_b]
+    assert [i for i, _ in order_a] == sorted(i for i, _ in order_a)
+
+    # the same history from either process
+    late_a = await connect(a_srv.ws)
+    late_b = await connect(b_srv.ws)
+    hist_a = (await late_a.join(ROOM))["history"]
+    hist_b = (await late_b.join(ROOM))["history"]
+    assert [(m["id"], m["text"]) for m in hist_a] == order_a
+    assert hist_a == hist_b
+
+    # the same member count from either process
+    counts = await asyncio.gather(
+        asyncio.to_thread(_members, a_srv, ROOM), asyncio.to_thread(_members, b_srv, ROOM)
+    )
+    assert counts == [4, 4]
+
+
+async def test_identity_holds_across_processes(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    a_srv, b_srv = pair
+    first = await connect(a_srv.ws, hello=False)
+    welcome = await first.hello()
+    joined_a = await first.join(ROOM)
+    await first.close()
+    second = await connect(b_srv.ws, hello=False)
+    await second.hello(token=welcome["token"])
+    joined_b = await second.join(ROOM)
+    assert (joined_a["participant"], joined_a["handle"]) == (
+        joined_b["participant"],
+        joined_b["handle"],
+    )
+
+
+async def test_killed_process_leaves_no_ghost(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    import signal
+
+    a_srv, b_srv = pair
+    watcher = await connect(b_srv.ws)
+    await watcher.join(ROOM)
+    doomed = await connect(a_srv.ws)
+    joined = await doomed.join(ROOM)
+    await watcher.expect("presence", event="join", participant=joined["participant"])
+    a_srv.stop(signal.SIGKILL)
+    leave = await watcher.expect(
+        "presence", seconds=10, event="leave", participant=joined["participant"]
+    )
+    assert leave["members"] == 1
+    assert await asyncio.to_thread(_members, b_srv, ROOM) == 1
