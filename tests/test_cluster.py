@@ -83,7 +83,7 @@ async def test_members_on_two_processes_chat_in_one_order(
     counts = await asyncio.gather(
         asyncio.to_thread(_members, a_srv, ROOM), asyncio.to_thread(_members, b_srv, ROOM)
     )
-    assert counts == [4, 4]
+    assert list(counts) == [4, 4]
 
 
 async def test_identity_holds_across_processes(

@@ -1,0 +1,47 @@
+import stat
+from pathlib import Path
+
+import pytest
+
+from server.settings import ConfigError, Settings
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env({"SECRET_KEY_FILE": str(tmp_path / "k")})
+    assert settings.redis_url is None
+    assert settings.max_frame_bytes == 65536
+    assert settings.max_text_chars == 2000
+    assert settings.history_max_messages == 200
+    assert settings.history_max_age_s == 86400
+
+
+def test_generated_key_is_kept_private_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "dir" / "secret"
+    first = Settings.from_env({"SECRET_KEY_FILE": str(path)})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = Settings.from_env({"SECRET_KEY_FILE": str(path)})
+    assert first.secret_keys == again.secret_keys
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"REDIS_URL": "http://x"}, "REDIS_URL"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": " , "}, "SECRET_KEY"),
+        ({"MAX_TEXT_CHARS": "many"}, "MAX_TEXT_CHARS"),
+        ({"MAX_FRAME_BYTES": "10"}, "MAX_FRAME_BYTES"),
+        ({"ALLOWED_ORIGINS": "example.org"}, "ALLOWED_ORIGINS"),
+        ({"ROOMS_FILE": "/no/such/file"}, "ROOMS_FILE"),
+        ({"PRESENCE_TTL_SECONDS": "1", "PRESENCE_HEARTBEAT_SECONDS": "1"}, "PRESENCE_TTL"),
+        ({"SEND_PER_SECOND": "fast"}, "SEND_PER_SECOND"),
+    ],
+)
+def test_bad_settings_name_the_variable(env: dict[str, str], name: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({"SECRET_KEY_FILE": str(tmp_path / "k"), **env})
+
+
+def test_key_list_newest_first() -> None:
+    settings = Settings.from_env({"SECRET_KEY": "n" * 16 + ", " + "o" * 16})
+    assert settings.secret_keys == ("n" * 16, "o" * 16)
