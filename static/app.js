@@ -1,0 +1,1339 @@
+// The web client of peer-support-chat. Plain JavaScript, no build step, speaking only the wire
+// contract (docs/protocol.md). Nothing from the wire is ever inserted as markup: every text goes
+// in with textContent, links are built as elements.
+"use strict";
+
+(() => {
+  const TOKEN_KEY = "psc.member-token"; // localStorage: a reload keeps the same member
+  const FAC_KEY = "psc.facilitator-token"; // sessionStorage only: gone when the tab closes
+  const AGREED_PREFIX = "psc.agreed."; // sessionStorage: rules version agreed per room
+  const ROOMS_POLL_MS = 10000;
+  const MAX_BACKOFF_MS = 15000;
+
+  const $ = (id) => document.getElementById(id);
+  const body = document.body;
+
+  const S = {
+    ws: null,
+    conn: "connecting",
+    attempt: 0,
+    retryTimer: null,
+    welcomed: false,
+    role: "member",
+    helloPlans: [],
+    helloIndex: 0,
+    refSeq: 0,
+    pending: new Map(), // ref -> {onAck, onError}
+    memory: new Map(), // room -> {epoch, lastId}: what `since` recovers after a reconnect
+    catalog: new Map(), // room id -> directory entry
+    categories: new Set(),
+    cur: null, // the room on screen
+    roomsTimer: null,
+    navigated: false,
+  };
+
+  // ---------- small helpers ----------
+
+  function store(kind) {
+    try {
+      return kind === "local" ? window.localStorage : window.sessionStorage;
+    } catch {
+      return null;
+    }
+  }
+  function getItem(kind, key) {
+    const s = store(kind);
+    try {
+      return s ? s.getItem(key) : null;
+    } catch {
+      return null;
+    }
+  }
+  function setItem(kind, key, value) {
+    const s = store(kind);
+    try {
+      if (s) s.setItem(key, value);
+    } catch {
+      /* storage full or blocked: the client still works, without persistence */
+    }
+  }
+  function removeItem(kind, key) {
+    const s = store(kind);
+    try {
+      if (s) s.removeItem(key);
+    } catch {
+      /* ignore */
+    }
+  }
+
+  function el(tag, opts, ...children) {
+    const node = document.createElement(tag);
+    if (opts) {
+      for (const [k, v] of Object.entries(opts)) {
+        if (v === undefined || v === null || v === false) continue;
+        if (k === "text") node.textContent = v;
+        else if (k === "className") node.className = v;
+        else if (k === "dataset") Object.assign(node.dataset, v);
+        else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+        else node.setAttribute(k, v === true ? "" : v);
+      }
+    }
+    for (const c of children) if (c) node.append(c);
+    return node;
+  }
+
+  function button(label, onClick, opts = {}) {
+    return el("button", { type: "button", className: opts.className || "button small secondary",
+      "aria-label": opts.ariaLabel, onclick: onClick, text: label });
+  }
+
+  // Links made from plain text: http(s) only, as elements, never as markup.
+  const URL_RE = /https?:\/\/[^\s<>"']+/g;
+  function linkified(text) {
+    const frag = document.createDocumentFragment();
+    let last = 0;
+    for (const match of text.matchAll(URL_RE)) {
+      let url = match[0];
+      const trail = url.match(/[.,;:!?)\]]+$/);
+      if (trail) url = url.slice(0, -trail[0].length);
+      frag.append(text.slice(last, match.index));
+      frag.append(el("a", { href: url, rel: "nofollow noopener noreferrer ugc",
+        target: "_blank", text: url }));
+      last = match.index + url.length;
+    }
+    frag.append(text.slice(last));
+    return frag;
+  }
+
+  const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  const dayTimeFmt = new Intl.DateTimeFormat(undefined,
+    { weekday: "short", hour: "2-digit", minute: "2-digit" });
+  const dateTimeFmt = new Intl.DateTimeFormat(undefined,
+    { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+
+  function parseTime(value) {
+    const t = typeof value === "number" ? value * (value < 1e12 ? 1000 : 1) : Date.parse(value);
+    return Number.isFinite(t) ? t : null;
+  }
+  function fmtTime(ms) {
+    return ms === null ? "" : timeFmt.format(new Date(ms));
+  }
+  function fmtUntil(ms) {
+    if (ms === null) return "";
+    const sameDay = new Date(ms).toDateString() === new Date().toDateString();
+    return sameDay ? timeFmt.format(new Date(ms)) : dateTimeFmt.format(new Date(ms));
+  }
+  function minutesLeft(ms) {
+    return Math.max(1, Math.ceil((ms - Date.now()) / 60000));
+  }
+  function plural(n, word) {
+    return `${n} ${word}${n === 1 ? "" : "s"}`;
+  }
+
+  // ---------- announcements ----------
+
+  let alertTimer = null;
+  function announce(text) {
+    // Assertive: read at once. Cleared first so the same words are read again.
+    const box = $("alerts");
+    box.textContent = "";
+    clearTimeout(alertTimer);
+    alertTimer = setTimeout(() => { box.textContent = text; }, 60);
+  }
+
+  function setConn(state) {
+    S.conn = state;
+    body.dataset.state = state;
+    const label = {
+      connecting: "Connecting…",
+      connected: "Connected",
+      reconnecting: "Reconnecting…",
+      offline: "Offline: we will reconnect when you are back online",
+    }[state];
+    $("conn-text").textContent = label;
+    $("conn-retry").hidden = state !== "reconnecting" && state !== "offline";
+    updateComposer();
+  }
+
+  // ---------- the socket ----------
+
+  function wsUrl() {
+    return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
+  }
+
+  function connect() {
+    clearTimeout(S.retryTimer);
+    S.retryTimer = null;
+    if (!navigator.onLine) {
+      setConn("offline");
+      return;
+    }
+    setConn(S.attempt === 0 && !S.everConnected ? "connecting" : "reconnecting");
+    let ws;
+    try {
+      ws = new WebSocket(wsUrl());
+    } catch {
+      scheduleReconnect(1006);
+      return;
+    }
+    S.ws = ws;
+    ws.addEventListener("open", () => {
+      if (S.ws === ws) startHello();
+    });
+    ws.addEventListener("message", (ev) => {
+      if (S.ws !== ws) return;
+      let frame;
+      try {
+        frame = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      if (frame && typeof frame === "object") handle(frame);
+    });
+    ws.addEventListener("close", (ev) => {
+      if (S.ws !== ws) return;
+      S.ws = null;
+      disconnected(ev.code);
+    });
+  }
+
+  function reconnectNow() {
+    const old = S.ws;
+    S.ws = null;
+    if (old) old.close(1000, "reconnecting");
+    disconnected(1000, true);
+    S.memory.clear(); // the role may change: draw the room again from its history
+    S.attempt = 0;
+    connect();
+  }
+
+  function disconnected(code, quiet) {
+    S.welcomed = false;
+    for (const p of S.pending.values()) p.onError({ code: "disconnected",
+      message: "the connection was lost" });
+    S.pending.clear();
+    const cur = S.cur;
+    if (cur && !cur.removed) {
+      cur.joined = false;
+      body.dataset.roomState = "joining";
+    }
+    if (!quiet) scheduleReconnect(code);
+  }
+
+  function scheduleReconnect(code) {
+    if (!navigator.onLine) {
+      setConn("offline");
+      return;
+    }
+    setConn("reconnecting");
+    let delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** S.attempt);
+    delay = delay / 2 + Math.random() * (delay / 2);
+    if (code === 1012 && S.attempt === 0) delay = 300 + Math.random() * 500; // restarting
+    if (code === 4029) delay = Math.max(delay, 10000); // we were flooding: back off
+    S.attempt += 1;
+    S.retryTimer = setTimeout(connect, delay);
+  }
+
+  function send(frame) {
+    if (!S.ws || S.ws.readyState !== WebSocket.OPEN) return false;
+    S.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  // Send with a `ref`; the `ack`, `error` (or `held`, `joined`) that carries it settles it.
+  function request(frame, onAck, onError) {
+    const ref = `r${++S.refSeq}`;
+    const fail = onError || ((err) => showError(err));
+    if (!S.welcomed || !send({ ...frame, ref })) {
+      fail({ code: "disconnected", message: "not connected" });
+      return;
+    }
+    S.pending.set(ref, { onAck: onAck || (() => {}), onError: fail });
+  }
+
+  // ---------- hello, and what to do with a token the server refuses ----------
+
+  function startHello() {
+    const token = getItem("local", TOKEN_KEY);
+    const fac = getItem("session", FAC_KEY);
+    // On `unauthorized` try the next plan: the plans tell apart which token was bad.
+    const plans = [];
+    if (token && fac) plans.push({ token, facilitator_token: fac }, { token },
+      { facilitator_token: fac });
+    else if (token) plans.push({ token });
+    else if (fac) plans.push({ facilitator_token: fac });
+    plans.push({});
+    S.helloPlans = plans;
+    S.helloIndex = 0;
+    S.helloHad = { token: Boolean(token), fac: Boolean(fac) };
+    sendHello();
+  }
+
+  function sendHello() {
+    send({ type: "hello", ...S.helloPlans[S.helloIndex], ref: "hello" });
+  }
+
+  function onWelcome(f) {
+    const plan = S.helloPlans[S.helloIndex] || {};
+    if (S.helloHad.fac && !plan.facilitator_token) {
+      removeItem("session", FAC_KEY);
+      showFacilitatorNotice("Your facilitator token was not accepted (it may have expired). " +
+        "You are here as a member.");
+    }
+    if (typeof f.token === "string") setItem("local", TOKEN_KEY, f.token);
+    S.welcomed = true;
+    S.everConnected = true;
+    S.attempt = 0;
+    S.role = f.role === "facilitator" ? "facilitator" : "member";
+    body.dataset.role = S.role;
+    updateFacilitatorSignin();
+    $("fac-panel").hidden = !(S.cur && S.role === "facilitator");
+    setConn("connected");
+    if (S.cur && !S.cur.removed) joinRoom();
+    if (!S.cur) loadRooms();
+  }
+
+  // ---------- incoming frames ----------
+
+  function handle(f) {
+    const ref = typeof f.ref === "string" ? f.ref : null;
+    if (f.type === "welcome") return onWelcome(f);
+    if (f.type === "error" && ref === "hello") {
+      if (f.code === "unauthorized" && S.helloIndex < S.helloPlans.length - 1) {
+        S.helloIndex += 1;
+        sendHello();
+      }
+      return;
+    }
+    if (ref && S.pending.has(ref) && ["ack", "error", "held", "joined"].includes(f.type)) {
+      const p = S.pending.get(ref);
+      S.pending.delete(ref);
+      if (f.type === "error") p.onError(f);
+      else if (f.type === "held") p.onError({ code: "held", reason: f.reason });
+      else p.onAck(f);
+      if (f.type !== "joined") return;
+    }
+    const cur = S.cur;
+    if (f.type === "error") return showError(f);
+    if (f.type === "ack") return;
+    if (!cur || f.room !== cur.id) return;
+    const handler = HANDLERS[f.type];
+    if (handler) handler(f, cur);
+  }
+
+  const HANDLERS = {
+    joined: onJoined,
+    message: (f, cur) => {
+      addMessages(cur, [f], true);
+    },
+    presence: onPresence,
+    room_state: onRoomState,
+    deleted: (f, cur) => markDeleted(cur, f.message_id),
+    muted: onMuted,
+    unmuted: (f, cur) => {
+      cur.mutedUntil = null;
+      clearNotice("muted");
+      setNotice("unmuted", "A facilitator unmuted you. You can write again.", "info", true);
+      announce("You can write again.");
+      updateComposer();
+    },
+    removed: onRemoved,
+    support: onSupport,
+    held: (f) => showHeld(f.reason),
+    session_ended: (f, cur) => {
+      resetLog(cur);
+      S.memory.delete(cur.id);
+      setNotice("ended", "This session has ended and the conversation was cleared for " +
+        "everyone. Thank you for being here.", "info", true);
+      announce("The session has ended.");
+    },
+    room_reset: (f, cur) => {
+      resetLog(cur);
+      S.memory.set(cur.id, { epoch: f.epoch, lastId: 0 });
+      setNotice("reset", "The room's earlier messages were lost on the server and can't be " +
+        "shown. New messages appear as usual.", "warn", true);
+    },
+    queue: (f, cur) => {
+      cur.queue.clear();
+      for (const item of f.items || []) cur.queue.set(String(item.id), item);
+      renderQueue(cur);
+    },
+    queue_item: (f, cur) => {
+      if (f.item && f.item.id !== undefined) {
+        cur.queue.set(String(f.item.id), f.item);
+        renderQueue(cur);
+        facStatus(`New ${kindLabel(f.item.kind).toLowerCase()} in the queue.`);
+      }
+    },
+    resolved: (f, cur) => {
+      const id = typeof f.item === "object" && f.item ? f.item.id : f.item;
+      cur.queue.delete(String(id));
+      renderQueue(cur);
+    },
+    reported: (f) => facStatus(`A member reported ${f.message_id ? "a message" : "a participant"}.`),
+    flagged: () => facStatus("Flag saved."),
+    alert: onAlert,
+    audit_log: onAuditLog,
+    private_opened: () => setNotice("private", "A facilitator opened a private conversation " +
+      "with you. Only you and the facilitators can see it.", "info", true),
+    private_closed: () => clearNotice("private"),
+    hands: () => {},
+  };
+
+  // ---------- rooms: enter, join, leave ----------
+
+  function newRoom(id) {
+    return {
+      id, joined: false, participant: null, handle: null, rulesVersion: 1, agreedVersion: 0,
+      messages: new Map(), participants: new Map(), queue: new Map(), mutedUntil: null,
+      removed: false, slow: 0, locked: false, paused: false, waiting: false, members: 0,
+      muting: new Map(), // participant -> until (ms), what this facilitator did
+    };
+  }
+
+  function enterRoom(id) {
+    if (S.cur && S.cur.id === id) return;
+    leaveRoom();
+    stopRoomsPoll();
+    const cur = newRoom(id);
+    S.cur = cur;
+    showView("room");
+    const known = S.catalog.get(id);
+    $("room-title").textContent = known ? known.name : "Joining…";
+    $("room-desc").textContent = known ? known.description : "";
+    $("room-members").textContent = "";
+    $("room-flags").replaceChildren();
+    $("room-notices").replaceChildren();
+    $("identity").hidden = true;
+    $("rules").hidden = true;
+    $("support").hidden = true;
+    $("composer").hidden = true;
+    $("message-input").value = "";
+    $("composer-status").textContent = "";
+    $("audit").hidden = true;
+    resetLog(cur);
+    renderParticipants(cur);
+    renderQueue(cur);
+    body.dataset.roomState = "joining";
+    if (S.welcomed) joinRoom();
+  }
+
+  function leaveRoom() {
+    const cur = S.cur;
+    if (!cur) return;
+    if (cur.joined && S.welcomed) send({ type: "leave", room: cur.id });
+    S.cur = null;
+    body.dataset.roomState = "none";
+  }
+
+  function joinRoom() {
+    const cur = S.cur;
+    const frame = { type: "join", room: cur.id };
+    const saved = S.memory.get(cur.id);
+    if (saved && saved.lastId > 0) {
+      frame.since = saved.lastId;
+      if (saved.epoch) frame.epoch = saved.epoch;
+    }
+    body.dataset.roomState = "joining";
+    request(frame, () => {}, (err) => {
+      if (S.cur !== cur) return;
+      if (err.code === "disconnected") return;
+      body.dataset.roomState = "error";
+      if (err.code === "banned") {
+        showRemoved(cur, parseTime(err.until), null);
+      } else if (err.code === "locked") {
+        setNotice("join", "This room is locked right now: no one new can join. Please try " +
+          "again later or choose another room.", "warn");
+      } else if (err.code === "not_found") {
+        $("room-title").textContent = "Room not found";
+        setNotice("join", "There is no room here. It may have been closed.", "warn");
+      } else if (err.code === "unavailable") {
+        setNotice("join", "The service is busy. Trying again…", "warn");
+        setTimeout(() => { if (S.cur === cur && S.welcomed && !cur.joined) joinRoom(); }, 3000);
+      } else {
+        setNotice("join", `Could not join: ${err.message || err.code}.`, "warn");
+      }
+    });
+  }
+
+  function onJoined(f, cur) {
+    const saved = S.memory.get(cur.id);
+    const hadSince = Boolean(saved && saved.lastId > 0);
+    const incremental = hadSince && f.recovered === true && saved.epoch === f.epoch;
+    cur.joined = true;
+    cur.participant = f.participant;
+    cur.handle = f.handle;
+    cur.rulesVersion = Number(f.rules_version) || 1;
+    clearNotice("join");
+    const known = S.catalog.get(cur.id);
+    $("room-title").textContent = (known && known.name) || f.name || cur.id;
+    if (typeof f.description === "string") $("room-desc").textContent = f.description;
+    $("my-handle").textContent = f.handle;
+    $("identity").hidden = false;
+    renderRules(Array.isArray(f.rules) ? f.rules : []);
+
+    cur.participants.clear();
+    for (const p of f.participants || []) cur.participants.set(p.participant, p);
+    cur.members = Number(f.members) || cur.participants.size;
+    renderMembers(cur);
+    renderParticipants(cur);
+
+    const history = Array.isArray(f.history) ? f.history : [];
+    if (!incremental) resetLog(cur);
+    addMessages(cur, history, false);
+    S.memory.set(cur.id, { epoch: f.epoch, lastId: Math.max(incremental ? saved.lastId : 0,
+      ...history.map((m) => Number(m.id) || 0)) });
+    if (hadSince && f.recovered === false) {
+      setNotice("gap", "You were disconnected, and some messages from that time could not " +
+        "be recovered. What you see now is the room's history as it is kept.", "warn", true);
+      announce("Reconnected. Some messages could not be recovered.");
+    } else if (incremental) {
+      clearNotice("gap");
+      if (history.length > 0) {
+        setStatus(`Reconnected. ${plural(history.length, "message")} you missed ` +
+          `${history.length === 1 ? "is" : "are"} shown.`);
+      }
+    }
+
+    // Agreed earlier in this tab (a reconnect or a reload): agree again without asking. The
+    // server reads frames in order, so the `agree` lands before anything typed next.
+    const agreed = Number(getItem("session", AGREED_PREFIX + cur.id)) || 0;
+    if (agreed >= cur.rulesVersion) {
+      cur.agreedVersion = agreed;
+      agree(cur, true);
+    } else {
+      cur.agreedVersion = 0;
+      $("rules").hidden = false;
+    }
+    $("composer").hidden = false;
+    body.dataset.roomState = "joined";
+    updateComposer();
+    if (S.role === "facilitator") $("fac-panel").hidden = false;
+  }
+
+  function agree(cur, silent) {
+    request({ type: "agree", room: cur.id }, () => {
+      if (S.cur !== cur) return;
+      cur.agreedVersion = cur.rulesVersion;
+      setItem("session", AGREED_PREFIX + cur.id, String(cur.rulesVersion));
+      $("rules").hidden = true;
+      clearNotice("rules");
+      updateComposer();
+      if (!silent) $("message-input").focus();
+    });
+  }
+
+  function renderRules(rules) {
+    $("rules-list").replaceChildren(...rules.map((r) => el("li", { text: String(r) })));
+  }
+
+  function onPresence(f, cur) {
+    if (f.event === "leave") cur.participants.delete(f.participant);
+    else if (f.participant) {
+      cur.participants.set(f.participant, { participant: f.participant, handle: f.handle,
+        role: f.role, listening: Boolean(f.listening), muted: f.muted });
+    }
+    if (typeof f.members === "number") cur.members = f.members;
+    renderMembers(cur);
+    renderParticipants(cur);
+  }
+
+  function renderMembers(cur) {
+    $("room-members").textContent = `${cur.members} here`;
+    const flags = [];
+    const facHere = [...cur.participants.values()].some((p) => p.role === "facilitator");
+    if (facHere) flags.push(el("span", { className: "badge fac", text: "Facilitator here" }));
+    if (cur.locked) flags.push(el("span", { className: "badge", text: "Locked" }));
+    if (cur.slow > 0) flags.push(el("span", { className: "badge",
+      text: `Slow mode: ${cur.slow} s` }));
+    if (cur.paused) flags.push(el("span", { className: "badge warn", text: "Paused" }));
+    $("room-flags").replaceChildren(...flags);
+  }
+
+  function onRoomState(f, cur) {
+    const slowWas = cur.slow;
+    cur.locked = Boolean(f.locked);
+    cur.slow = Number(f.slow) || 0;
+    cur.paused = Boolean(f.paused);
+    cur.waiting = Boolean(f.waiting);
+    cur.oneAtATime = Boolean(f.one_at_a_time);
+    if (cur.slow > 0) {
+      setNotice("slow", `Slow mode is on: each person can write once every ` +
+        `${plural(cur.slow, "second")}.`, "info");
+    } else {
+      clearNotice("slow");
+    }
+    if (slowWas !== cur.slow && cur.joined) announce(cur.slow > 0 ? "Slow mode is on." :
+      "Slow mode is off.");
+    if (cur.locked) setNotice("locked", "The room is locked: no one new can join for now.",
+      "info");
+    else clearNotice("locked");
+    if (cur.paused) setNotice("paused", "A facilitator has paused the room for a moment. " +
+      "Take a breath; the conversation will continue shortly.", "warn");
+    else clearNotice("paused");
+    if (cur.waiting) setNotice("waiting", "Waiting for a facilitator. You can read along; " +
+      "writing opens when a facilitator is here.", "info");
+    else clearNotice("waiting");
+    const version = Number(f.rules_version) || cur.rulesVersion;
+    if (version > cur.rulesVersion && cur.agreedVersion > 0) {
+      cur.rulesVersion = version;
+      $("rules").hidden = false;
+      setNotice("rules", "The ground rules have changed. Please read them and agree again " +
+        "to keep writing.", "warn");
+      announce("The ground rules have changed.");
+    }
+    cur.rulesVersion = Math.max(cur.rulesVersion, version);
+    $("lock-toggle").textContent = cur.locked ? "Unlock room" : "Lock room";
+    $("pause-toggle").textContent = cur.paused ? "Resume room" : "Pause room";
+    $("slow-select").value = String([0, 10, 30, 60, 120].includes(cur.slow) ? cur.slow : 0);
+    renderMembers(cur);
+    updateComposer();
+  }
+
+  // ---------- messages ----------
+
+  function resetLog(cur) {
+    cur.messages.clear();
+    $("messages").replaceChildren();
+    $("empty-log").hidden = false;
+  }
+
+  function addMessages(cur, frames, live) {
+    const log = $("messages");
+    const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    if (!live) {
+      // History is not news: keep the live region quiet while it is put in.
+      log.setAttribute("aria-live", "off");
+      log.setAttribute("aria-busy", "true");
+    }
+    const frag = document.createDocumentFragment();
+    for (const m of frames) {
+      const id = Number(m.id);
+      if (!Number.isFinite(id) || cur.messages.has(id)) continue;
+      const li = renderMessage(cur, m);
+      cur.messages.set(id, li);
+      // Ids increase, so a replayed message that arrives late is put in its place.
+      const after = [...cur.messages.keys()].filter((k) => k > id);
+      if (after.length > 0 && live) {
+        log.insertBefore(li, cur.messages.get(Math.min(...after)));
+      } else {
+        frag.append(li);
+      }
+      const saved = S.memory.get(cur.id);
+      if (live && saved) saved.lastId = Math.max(saved.lastId, id);
+    }
+    log.append(frag);
+    $("empty-log").hidden = cur.messages.size > 0;
+    if (!live) {
+      requestAnimationFrame(() => {
+        log.removeAttribute("aria-busy");
+        log.setAttribute("aria-live", "polite");
+      });
+    }
+    if (!live || nearBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  function renderMessage(cur, m) {
+    const li = $("tpl-message").content.firstElementChild.cloneNode(true);
+    const own = m.participant === cur.participant;
+    li.dataset.id = String(m.id);
+    li.dataset.participant = String(m.participant || "");
+    li.tabIndex = -1;
+    if (own) li.classList.add("own");
+    if (m.role === "facilitator") li.classList.add("from-facilitator");
+    if (m.kind === "announcement") li.classList.add("announcement");
+    if (m.conversation) li.classList.add("private");
+    li.querySelector(".msg-handle").textContent = String(m.handle || "Someone") +
+      (own ? " (you)" : "");
+    const badge = li.querySelector(".msg-badge");
+    const badgeText = m.kind === "announcement" ? "Announcement" :
+      m.role === "facilitator" ? "Facilitator" : m.conversation ? "Private" : "";
+    if (badgeText) {
+      badge.textContent = badgeText;
+      badge.hidden = false;
+    }
+    const ms = parseTime(m.ts);
+    const time = li.querySelector(".msg-time");
+    if (ms !== null) {
+      time.dateTime = new Date(ms).toISOString();
+      time.textContent = fmtTime(ms);
+    }
+    const text = el("p", { className: "msg-text" }, linkified(String(m.text ?? "")));
+    const bodyBox = li.querySelector(".msg-body");
+    if (typeof m.cw === "string" && m.cw) {
+      bodyBox.append(el("details", { className: "cw" },
+        el("summary", { text: `Content warning: ${m.cw}` }), text));
+    } else {
+      bodyBox.append(text);
+    }
+    const actions = li.querySelector(".msg-actions");
+    const who = String(m.handle || "someone");
+    if (S.role === "facilitator") {
+      actions.append(
+        button("Flag", () => openMod({ action: "flag", messageId: m.id, handle: who,
+          text: m.text }), { className: "link-button", ariaLabel: `Flag message from ${who}` }),
+        button("Delete", () => openMod({ action: "delete", messageId: m.id, handle: who,
+          text: m.text }), { className: "link-button danger-text",
+          ariaLabel: `Delete message from ${who}` }),
+      );
+    } else if (!own) {
+      actions.append(button("Report", () => openReport(cur, m), { className: "link-button",
+        ariaLabel: `Report message from ${who}` }));
+    }
+    return li;
+  }
+
+  function markDeleted(cur, messageId) {
+    const li = cur.messages.get(Number(messageId));
+    if (!li) return;
+    li.classList.add("deleted");
+    li.querySelector(".msg-body").replaceChildren(el("p", { className: "msg-text",
+      text: "This message was removed by a facilitator." }));
+    li.querySelector(".msg-actions").replaceChildren();
+  }
+
+  // ---------- composing ----------
+
+  function updateComposer() {
+    const cur = S.cur;
+    if (!cur) return;
+    const input = $("message-input");
+    const muted = cur.mutedUntil && cur.mutedUntil > Date.now();
+    let reason = "";
+    if (cur.removed) reason = "You can't write in this room right now";
+    else if (cur.agreedVersion === 0 || cur.agreedVersion < cur.rulesVersion) {
+      reason = cur.joined ? "Agree to the ground rules to write" : "Joining…";
+    } else if (muted) reason = `You are muted until ${fmtUntil(cur.mutedUntil)}`;
+    else if (cur.waiting && S.role !== "facilitator") {
+      reason = "Writing opens when a facilitator is here";
+    }
+    input.disabled = Boolean(reason);
+    $("send").disabled = Boolean(reason);
+    input.placeholder = reason || "Write a message. Enter sends, Shift+Enter adds a line.";
+    body.dataset.composer = reason ? "closed" : "open";
+  }
+
+  function submitMessage(ev) {
+    ev.preventDefault();
+    const cur = S.cur;
+    const input = $("message-input");
+    const text = input.value.trim();
+    if (!cur || !text || input.disabled) return;
+    if (!S.welcomed || !cur.joined) {
+      setStatus("Not connected right now. Your message is kept here; send it again once " +
+        "we are connected.");
+      return;
+    }
+    request({ type: "send", room: cur.id, text }, () => {
+      if (input.value.trim() === text) input.value = "";
+      setStatus("");
+    }, (err) => sendFailed(cur, err));
+  }
+
+  function sendFailed(cur, err) {
+    const secs = Math.ceil(Number(err.retry_after) || 0);
+    switch (err.code) {
+      case "held": return showHeld(err.reason);
+      case "muted":
+        cur.mutedUntil = parseTime(err.until) || cur.mutedUntil || Date.now() + 60000;
+        showMuted(cur, null);
+        return;
+      case "rules_not_accepted":
+        cur.agreedVersion = 0;
+        $("rules").hidden = false;
+        updateComposer();
+        return alertStatus("Please agree to the ground rules before writing.");
+      case "slow_mode":
+        return alertStatus(`Slow mode is on. You can write again in ${plural(secs || 1,
+          "second")}.`);
+      case "rate_limited":
+        return alertStatus("You are writing quickly. Please wait a moment, then send again.");
+      case "waiting":
+        return alertStatus("Writing opens when a facilitator is here.");
+      case "listening":
+        return alertStatus("You are in listen-only mode.");
+      case "not_your_turn":
+        return alertStatus("One person speaks at a time here. Please wait to be called on.");
+      case "too_large":
+        return alertStatus("That message is too long: 2,000 characters at most.");
+      case "not_joined":
+      case "banned":
+        return alertStatus("You are not in this room any more.");
+      case "disconnected":
+        return alertStatus("The connection dropped before your message was sent. It is kept " +
+          "here; send it again once we are connected.");
+      default:
+        return alertStatus(`Your message was not sent: ${err.message || err.code}.`);
+    }
+  }
+
+  function showHeld(reason) {
+    const why = reason === "contact_details" ?
+      "it seems to contain contact details, and this room keeps everyone anonymous" :
+      "it was held back by the room's safety rules";
+    alertStatus(`Your message was not shared with the room: ${why}. You can edit it and ` +
+      "send it again.");
+  }
+
+  function setStatus(text) {
+    $("composer-status").textContent = text;
+  }
+  function alertStatus(text) {
+    setStatus(text);
+    announce(text);
+  }
+
+  function showError(err) {
+    if (err.code === "disconnected") return;
+    if (S.cur) setStatus(err.message ? `Something went wrong: ${err.message}.` : "");
+  }
+
+  // ---------- notices ----------
+
+  function setNotice(key, text, level, dismissible, extra) {
+    const box = $("room-notices");
+    let n = box.querySelector(`[data-key="${key}"]`);
+    if (!n) {
+      n = el("div", { className: "notice", dataset: { key } });
+      box.append(n);
+    }
+    n.className = `notice ${level || "info"}`;
+    const parts = [el("p", { text })];
+    if (extra) parts.push(extra);
+    if (dismissible) {
+      parts.push(button("Dismiss", () => n.remove(), { className: "link-button",
+        ariaLabel: "Dismiss this notice" }));
+    }
+    n.replaceChildren(...parts);
+    return n;
+  }
+  function clearNotice(key) {
+    const n = $("room-notices").querySelector(`[data-key="${key}"]`);
+    if (n) n.remove();
+  }
+
+  function showMuted(cur, reason) {
+    if (!cur.mutedUntil) return;
+    const text = `A facilitator has muted you: you can read, but not write, for ` +
+      `${plural(minutesLeft(cur.mutedUntil), "more minute")} (until ` +
+      `${fmtUntil(cur.mutedUntil)}).` + (reason ? ` Reason: ${reason}` : "");
+    setNotice("muted", text, "warn");
+    updateComposer();
+  }
+
+  function onMuted(f, cur) {
+    cur.mutedUntil = parseTime(f.until) || Date.now() + 15 * 60000;
+    cur.muteReason = typeof f.reason === "string" ? f.reason : "";
+    clearNotice("unmuted");
+    showMuted(cur, cur.muteReason);
+    announce(`You have been muted for ${plural(minutesLeft(cur.mutedUntil), "minute")}.`);
+  }
+
+  function onRemoved(f, cur) {
+    showRemoved(cur, parseTime(f.until), typeof f.reason === "string" ? f.reason : "");
+  }
+
+  function showRemoved(cur, until, reason) {
+    cur.removed = true;
+    cur.joined = false;
+    body.dataset.roomState = "removed";
+    $("rules").hidden = true;
+    $("composer").hidden = true;
+    $("fac-panel").hidden = true;
+    const when = until ? ` You can come back after ${fmtUntil(until)}.` : "";
+    const text = `A facilitator has removed you from this room.${when}` +
+      (reason ? ` Reason: ${reason}` : "");
+    const links = el("p", {}, el("a", { href: "#/", text: "Find another room" }), " · ",
+      button("Get help now", openHelp, { className: "link-button" }));
+    setNotice("removed", text, "alert", false, links);
+    announce(text);
+    updateComposer();
+  }
+
+  function onSupport(f) {
+    const list = $("support-list");
+    const items = (Array.isArray(f.resources) ? f.resources : []).map((r) => {
+      const contact = String(r.contact || "");
+      let target = null;
+      if (/^https?:\/\//.test(contact)) target = contact;
+      else if (/^[+\d][\d\s-]{1,20}$/.test(contact)) target = `tel:${contact.replace(/[\s-]/g, "")}`;
+      const c = target ? el("a", { href: target, rel: "noopener noreferrer",
+        target: target.startsWith("http") ? "_blank" : null, text: contact }) :
+        document.createTextNode(contact);
+      return el("li", {}, el("strong", { text: String(r.name || "") }), ": ", c);
+    });
+    if (items.length === 0) {
+      items.push(el("li", {}, "Call or text ", el("a", { href: "tel:988", text: "988" }),
+        " in the US; elsewhere see ", el("a", { href: "https://findahelpline.com",
+          target: "_blank", rel: "noopener noreferrer", text: "findahelpline.com" }), "."));
+    }
+    list.replaceChildren(...items);
+    $("support").hidden = false;
+    announce("A private message for you: help is available right now. It is shown above " +
+      "the messages.");
+  }
+
+  function showFacilitatorNotice(text) {
+    if (S.cur) setNotice("fac-token", text, "warn", true);
+    announce(text);
+    updateFacilitatorSignin(text);
+  }
+
+  // ---------- reporting ----------
+
+  function openReport(cur, m) {
+    const dialog = $("report-dialog");
+    const form = $("report-form");
+    form.reset();
+    $("report-quote").textContent = `${m.handle}: ${String(m.text || "").slice(0, 200)}`;
+    const opener = document.activeElement;
+    dialog.onclose = () => {
+      if (opener && opener.focus) opener.focus();
+      if (dialog.returnValue !== "send") return;
+      const choice = form.querySelector("input[name=reason]:checked");
+      const detail = $("report-detail").value.trim();
+      const reason = [choice ? choice.value : "other", detail].filter(Boolean).join(": ");
+      request({ type: "report", room: cur.id, message_id: m.id, reason: reason.slice(0, 300) },
+        () => alertStatus("Thank you. Your report went to this room's facilitators."),
+        (err) => alertStatus(err.code === "disconnected" ? "Not connected: the report was " +
+          "not sent. Please try again." : `The report was not sent: ${err.message || err.code}.`));
+    };
+    dialog.returnValue = "";
+    dialog.showModal();
+  }
+
+  // ---------- facilitator tools ----------
+
+  function facStatus(text) {
+    $("fac-panel-status").textContent = text;
+  }
+  function facAlert(text) {
+    facStatus(text);
+    announce(text);
+  }
+
+  function handleOf(cur, pid) {
+    const p = cur.participants.get(pid);
+    if (p) return p.handle;
+    for (const li of cur.messages.values()) {
+      if (li.dataset.participant === pid) {
+        return li.querySelector(".msg-handle").textContent.replace(/ \(you\)$/, "");
+      }
+    }
+    return "a participant";
+  }
+
+  const MOD = {
+    mute: { title: "Mute", about: (h) => `${h} will still read the room but can't write.`,
+      minutes: true, reason: "Reason (shown to them)", confirm: "Mute" },
+    unmute: { title: "Unmute", about: (h) => `${h} will be able to write again.`,
+      confirm: "Unmute" },
+    remove: { title: "Remove", about: (h) => `${h} leaves the room now and can't come back ` +
+      "for the time you choose.", minutes: true, reason: "Reason (shown to them)",
+      confirm: "Remove" },
+    flag: { title: "Flag for follow-up", about: (h) => `A private note about ${h}, for ` +
+      "facilitators only.", reason: "Note (facilitators only)", required: true,
+      confirm: "Flag" },
+    delete: { title: "Delete message", about: (h) => `The message from ${h} disappears for ` +
+      "everyone. The audit log keeps a record of the action.", confirm: "Delete" },
+    end_session: { title: "End session", about: () => "The conversation is cleared for " +
+      "everyone and the session ends.", confirm: "End session" },
+  };
+
+  function openMod(target) {
+    const cur = S.cur;
+    if (!cur) return;
+    const spec = MOD[target.action];
+    const dialog = $("mod-dialog");
+    const who = target.handle || (target.participant ? handleOf(cur, target.participant) : "");
+    $("mod-title").textContent = who && target.action !== "end_session" ?
+      `${spec.title}: ${who}` : spec.title;
+    $("mod-about").textContent = spec.about(who);
+    $("mod-minutes-row").hidden = !spec.minutes;
+    $("mod-reason-row").hidden = !spec.reason;
+    $("mod-reason-label").textContent = spec.reason || "";
+    const reasonInput = $("mod-reason");
+    reasonInput.value = "";
+    reasonInput.required = Boolean(spec.required);
+    $("mod-minutes").value = "15";
+    $("mod-confirm").textContent = spec.confirm;
+    $("mod-confirm").className = ["remove", "delete", "end_session"].includes(target.action) ?
+      "button danger" : "button";
+    const opener = document.activeElement;
+    dialog.onclose = () => {
+      if (opener && opener.focus && document.contains(opener)) opener.focus();
+      if (dialog.returnValue !== "confirm") return;
+      const frame = { type: target.action, room: cur.id };
+      const minutes = Number($("mod-minutes").value);
+      const reason = reasonInput.value.trim();
+      if (target.participant) frame.participant = target.participant;
+      if (target.messageId !== undefined) frame.message_id = target.messageId;
+      if (spec.minutes) frame.minutes = minutes;
+      if (target.action === "flag") frame.note = reason;
+      else if (spec.reason && reason) frame.reason = reason;
+      request(frame, () => {
+        if (target.action === "mute") cur.muting.set(target.participant,
+          Date.now() + minutes * 60000);
+        if (target.action === "unmute") cur.muting.delete(target.participant);
+        if (target.action === "remove") cur.participants.delete(target.participant);
+        renderParticipants(cur);
+        facStatus(done(target.action, who, minutes));
+      }, (err) => facAlert(`${spec.title} did not work: ${err.message || err.code}.`));
+    };
+    dialog.returnValue = "";
+    dialog.showModal();
+  }
+
+  function done(action, who, minutes) {
+    const dur = minutes >= 60 ? plural(Math.round(minutes / 60), "hour") :
+      plural(minutes, "minute");
+    return {
+      mute: `${who} is muted for ${dur}.`, unmute: `${who} can write again.`,
+      remove: `${who} was removed for ${dur}.`, flag: "Flag saved.",
+      delete: "Message deleted.", end_session: "The session has ended.",
+    }[action];
+  }
+
+  function renderParticipants(cur) {
+    const list = $("participants");
+    const rows = [...cur.participants.values()]
+      .sort((a, b) => (a.role === b.role ? String(a.handle).localeCompare(String(b.handle)) :
+        a.role === "facilitator" ? -1 : 1))
+      .map((p) => {
+        const self = p.participant === cur.participant;
+        const until = cur.muting.get(p.participant);
+        const muted = (until && until > Date.now()) || p.muted === true;
+        const info = el("div", { className: "p-info" },
+          el("span", { className: "p-handle", text: String(p.handle) + (self ? " (you)" : "") }),
+          p.role === "facilitator" ? el("span", { className: "badge fac", text: "Facilitator" })
+            : null,
+          p.listening ? el("span", { className: "badge", text: "Listening" }) : null,
+          muted ? el("span", { className: "badge warn", text: until ?
+            `Muted until ${fmtUntil(until)}` : "Muted" }) : null);
+        const li = el("li", { className: "participant", dataset: { participant: p.participant } },
+          info);
+        if (!self && p.role !== "facilitator") {
+          const h = String(p.handle);
+          const target = { participant: p.participant, handle: h };
+          li.append(el("div", { className: "p-actions" },
+            button("Mute", () => openMod({ ...target, action: "mute" }),
+              { ariaLabel: `Mute ${h}` }),
+            button("Unmute", () => openMod({ ...target, action: "unmute" }),
+              { ariaLabel: `Unmute ${h}` }),
+            button("Remove", () => openMod({ ...target, action: "remove" }),
+              { className: "button small danger", ariaLabel: `Remove ${h}` }),
+            button("Flag", () => openMod({ ...target, action: "flag" }),
+              { ariaLabel: `Flag ${h}` })));
+        }
+        return li;
+      });
+    list.replaceChildren(...rows);
+  }
+
+  function kindLabel(kind) {
+    return { report: "Report", flag: "Flag", alert: "Crisis alert" }[kind] || "Item";
+  }
+
+  function renderQueue(cur) {
+    const items = [...cur.queue.values()].filter((i) => i.status !== "resolved");
+    const rows = items.map((item) => {
+      const about = [];
+      if (item.participant) about.push(`about ${handleOf(cur, item.participant)}`);
+      const msg = item.message_id !== undefined && item.message_id !== null ?
+        cur.messages.get(Number(item.message_id)) : null;
+      const at = parseTime(item.at);
+      const li = el("li", { className: `queue-item ${item.kind || ""}`,
+        dataset: { item: String(item.id) } },
+        el("p", {}, el("strong", { text: kindLabel(item.kind) }),
+          ` ${about.join(" ")}${at ? ` · ${fmtTime(at)}` : ""}`),
+        msg ? el("blockquote", { className: "quote",
+          text: msg.querySelector(".msg-text").textContent.slice(0, 160) }) : null,
+        item.note ? el("p", { className: "muted", text: String(item.note) }) : null);
+      const actions = el("div", { className: "p-actions" });
+      if (msg) {
+        actions.append(button("Show message", () => {
+          msg.scrollIntoView({ block: "center" });
+          msg.focus();
+        }));
+      }
+      actions.append(button("Resolve", () => request({ type: "resolve", room: cur.id,
+        item: item.id }, () => {
+        cur.queue.delete(String(item.id));
+        renderQueue(cur);
+        facStatus("Resolved.");
+      }, (err) => facAlert(`Resolve did not work: ${err.message || err.code}.`)),
+      { className: "button small", ariaLabel: `Resolve ${kindLabel(item.kind).toLowerCase()}` }));
+      li.append(actions);
+      return li;
+    });
+    $("queue").replaceChildren(...rows);
+    $("queue-empty").hidden = rows.length > 0;
+    $("queue-count").textContent = rows.length ? `(${rows.length})` : "";
+  }
+
+  function onAlert(f, cur) {
+    if (S.role !== "facilitator") return;
+    const who = f.participant ? handleOf(cur, f.participant) : "someone";
+    const msg = cur.messages.get(Number(f.message_id));
+    if (msg) msg.classList.add("alerted");
+    facAlert(`Crisis language alert: a message from ${who} may need your attention.`);
+  }
+
+  function onAuditLog(f, cur) {
+    const rows = (Array.isArray(f.entries) ? f.entries : []).map((e) => {
+      const at = parseTime(e.at);
+      const parts = [at ? fmtUntil(at) : "", String(e.by || ""), String(e.action || "")];
+      if (e.participant) parts.push(handleOf(cur, e.participant));
+      if (e.message_id !== undefined && e.message_id !== null) parts.push(`message ${e.message_id}`);
+      return el("li", {}, el("span", { text: parts.filter(Boolean).join(" · ") }),
+        e.reason ? el("span", { className: "muted", text: ` — ${e.reason}` }) : null);
+    });
+    if (rows.length === 0) rows.push(el("li", { className: "muted", text: "No actions yet." }));
+    $("audit-list").replaceChildren(...rows);
+    $("audit").hidden = false;
+  }
+
+  function roomFrame(type, extra, doneText) {
+    const cur = S.cur;
+    if (!cur) return;
+    request({ type, room: cur.id, ...extra }, () => facStatus(doneText),
+      (err) => facAlert(`That did not work: ${err.message || err.code}.`));
+  }
+
+  function updateFacilitatorSignin(problem) {
+    const signedIn = Boolean(getItem("session", FAC_KEY));
+    $("fac-signed-in").hidden = !signedIn;
+    $("fac-signed-out").hidden = signedIn;
+    if (problem) {
+      $("fac-details").open = true;
+      let p = $("fac-problem");
+      if (!p) {
+        p = el("p", { id: "fac-problem", className: "notice warn" });
+        $("fac-signed-out").prepend(p);
+      }
+      p.textContent = problem;
+    }
+  }
+
+  // ---------- the directory ----------
+
+  let roomsQuery = 0;
+  async function loadRooms() {
+    if (S.cur) return;
+    const q = $("room-search").value.trim();
+    const checked = document.querySelector("#categories input:checked");
+    const category = checked ? checked.value : "";
+    const params = new URLSearchParams();
+    if (q) params.set("q", q);
+    if (category) params.set("category", category);
+    const mine = ++roomsQuery;
+    let rooms;
+    try {
+      const res = await fetch(`/api/rooms?${params}`, { headers: { accept: "application/json" } });
+      if (!res.ok) throw new Error(String(res.status));
+      rooms = await res.json();
+    } catch {
+      if (mine === roomsQuery) $("rooms-status").textContent = "Couldn't load the rooms. " +
+        "Trying again shortly.";
+      return;
+    }
+    if (mine !== roomsQuery || !Array.isArray(rooms)) return;
+    for (const r of rooms) S.catalog.set(r.id, r);
+    if (!q && !category) addCategories(rooms.map((r) => r.category));
+    renderRooms(rooms, q || category);
+    body.dataset.rooms = "loaded";
+  }
+
+  function addCategories(names) {
+    const box = $("categories");
+    for (const name of names) {
+      if (!name || S.categories.has(name)) continue;
+      S.categories.add(name);
+      box.append(el("label", { className: "chip" },
+        el("input", { type: "radio", name: "category", value: name }),
+        el("span", { text: name })));
+    }
+  }
+
+  function renderRooms(rooms, filtered) {
+    const items = rooms.map((r) => {
+      const meta = [el("span", { className: "count", text: `${Number(r.members) || 0} here` })];
+      if (r.facilitator_present) meta.push(el("span", { className: "badge fac",
+        text: "Facilitator here" }));
+      else if (r.requires_facilitator) meta.push(el("span", { className: "badge",
+        text: "Opens with a facilitator" }));
+      if (r.locked) meta.push(el("span", { className: "badge warn", text: "Locked" }));
+      if (r.one_at_a_time) meta.push(el("span", { className: "badge",
+        text: "One at a time" }));
+      if (r.in_session) meta.push(el("span", { className: "badge live", text: "Session on now" }));
+      else if (r.next_session) {
+        const t = parseTime(r.next_session);
+        if (t) meta.push(el("span", { className: "muted",
+          text: `Next session ${dayTimeFmt.format(new Date(t))}` }));
+      }
+      return el("li", { className: `room-card${r.locked ? " locked" : ""}`,
+        dataset: { room: r.id } },
+        el("h3", {}, el("a", { href: `#/room/${encodeURIComponent(r.id)}`,
+          text: String(r.name) })),
+        el("p", { className: "category", text: String(r.category || "") }),
+        el("p", { className: "desc", text: String(r.description || "") }),
+        el("p", { className: "room-meta" }, ...meta));
+    });
+    $("rooms").replaceChildren(...items);
+    $("rooms-status").textContent = items.length === 0 ? "No rooms match. Try other words." :
+      filtered ? `${plural(items.length, "room")} found.` : "";
+  }
+
+  function startRoomsPoll() {
+    stopRoomsPoll();
+    S.roomsTimer = setInterval(() => {
+      if (!document.hidden && S.conn === "connected") loadRooms();
+    }, ROOMS_POLL_MS);
+  }
+  function stopRoomsPoll() {
+    clearInterval(S.roomsTimer);
+    S.roomsTimer = null;
+  }
+
+  // ---------- views and routing ----------
+
+  function showView(name) {
+    body.dataset.view = name;
+    $("view-home").hidden = name !== "home";
+    $("view-room").hidden = name !== "room";
+    $("fac-panel").hidden = !(name === "room" && S.role === "facilitator");
+    if (S.navigated) {
+      const h = document.querySelector(`#view-${name} h1`);
+      if (h) h.focus({ preventScroll: false });
+    }
+  }
+
+  function route() {
+    const m = location.hash.match(/^#\/room\/([a-z0-9-]{1,64})$/);
+    if (m) {
+      enterRoom(m[1]);
+    } else {
+      leaveRoom();
+      showView("home");
+      if (S.welcomed) loadRooms();
+      startRoomsPoll();
+    }
+    S.navigated = true;
+  }
+
+  function openHelp() {
+    $("help").showModal();
+  }
+
+  // ---------- wiring ----------
+
+  function wire() {
+    for (const h of document.querySelectorAll("h1")) h.tabIndex = -1;
+    $("help-open").addEventListener("click", openHelp);
+    for (const b of document.querySelectorAll(".help-link")) b.addEventListener("click", openHelp);
+    $("conn-retry").addEventListener("click", () => {
+      S.attempt = 0;
+      connect();
+    });
+    $("agree").addEventListener("click", () => { if (S.cur) agree(S.cur, false); });
+    $("composer").addEventListener("submit", submitMessage);
+    $("message-input").addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) submitMessage(ev);
+    });
+    $("support-close").addEventListener("click", () => {
+      $("support").hidden = true;
+      $("message-input").focus();
+    });
+
+    let searchTimer = null;
+    $("room-search").addEventListener("input", () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(loadRooms, 200);
+    });
+    $("room-filter").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      loadRooms();
+    });
+    $("categories").addEventListener("change", loadRooms);
+
+    $("fac-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const token = $("fac-token").value.trim();
+      if (!token) return;
+      setItem("session", FAC_KEY, token);
+      $("fac-token").value = "";
+      const p = $("fac-problem");
+      if (p) p.remove();
+      updateFacilitatorSignin();
+      reconnectNow();
+    });
+    $("fac-signout").addEventListener("click", () => {
+      removeItem("session", FAC_KEY);
+      updateFacilitatorSignin();
+      reconnectNow();
+    });
+
+    $("slow-apply").addEventListener("click", () => {
+      const seconds = Number($("slow-select").value);
+      roomFrame("slow", { seconds }, seconds ? `Slow mode set to ${seconds} seconds.` :
+        "Slow mode is off.");
+    });
+    $("lock-toggle").addEventListener("click", () => {
+      const locked = S.cur && S.cur.locked;
+      roomFrame(locked ? "unlock" : "lock", {}, locked ? "The room is unlocked." :
+        "The room is locked.");
+    });
+    $("pause-toggle").addEventListener("click", () => {
+      const paused = S.cur && S.cur.paused;
+      roomFrame(paused ? "resume" : "pause", {}, paused ? "The room has resumed." :
+        "The room is paused.");
+    });
+    $("announce-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = $("announce-text").value.trim();
+      if (!text || !S.cur) return;
+      request({ type: "announce", room: S.cur.id, text }, () => {
+        $("announce-text").value = "";
+        facStatus("Announcement sent.");
+      }, (err) => facAlert(`The announcement was not sent: ${err.message || err.code}.`));
+    });
+    $("audit-load").addEventListener("click", () => roomFrame("audit", {}, "Audit log loaded."));
+    $("end-session").addEventListener("click", () => openMod({ action: "end_session" }));
+
+    window.addEventListener("hashchange", route);
+    window.addEventListener("online", () => {
+      if (!S.ws) {
+        S.attempt = 0;
+        connect();
+      }
+    });
+    window.addEventListener("offline", () => {
+      if (!S.welcomed) setConn("offline");
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && !S.ws && S.retryTimer) {
+        S.attempt = 0;
+        connect();
+      }
+    });
+    // Time left on a mute, and its end.
+    setInterval(() => {
+      const cur = S.cur;
+      if (cur && cur.mutedUntil) {
+        if (cur.mutedUntil <= Date.now()) {
+          cur.mutedUntil = null;
+          clearNotice("muted");
+          setNotice("unmuted", "Your mute has ended. You can write again.", "info", true);
+        } else {
+          showMuted(cur, cur.muteReason);
+        }
+        updateComposer();
+      }
+    }, 15000);
+  }
+
+  wire();
+  updateFacilitatorSignin();
+  route();
+  connect();
+})();
