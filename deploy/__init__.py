@@ -1,0 +1,1 @@
+"""Deployment files: nginx config, and its rendering for a local run without Docker."""
