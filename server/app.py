@@ -26,7 +26,7 @@ from rooms.catalog import Catalog, parse_catalog
 from rooms.errors import ChatError, ErrorCode
 from server import wire
 from server.brokers import BrokerUnavailable, open_broker
-from server.commands import HANDLERS, leave_all
+from server.commands import HANDLERS, evict, leave_all, room_state_frame
 from server.hub import Hub
 from server.logs import where
 from server.services import Services
@@ -104,6 +104,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     tokens = TokenService(settings.secret_keys, settings.member_token_days * 86400)
     svc = Services(settings, catalog, tokens, broker, Hub(broker, "", settings.presence_ttl_s))
     svc.hub.process = svc.process
+    svc.hub.evict = lambda session, room: evict(svc, session, room)
+    svc.hub.state_frame = lambda local: room_state_frame(svc, local)
     frame_rate = Rate(settings.frame_burst, settings.frame_per_second)
     send_rate = Rate(settings.send_burst, settings.send_per_second)
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from moderation.actions.base import AddItem
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from rooms.history import replay
@@ -17,18 +18,15 @@ from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
 from rooms.text import prepare
 from server import wire
 from server.hub import LocalRoom
+from server.moderate import MODERATION_HANDLERS, add_queue_item, support_frame, to_facilitators
 from server.services import Services
 from server.session import Membership, Session
 
-__all__ = ["HANDLERS", "Handler", "leave_all"]
+__all__ = ["HANDLERS", "Handler", "evict", "leave_all", "publish_text", "room_state_frame"]
 
 Handler = Callable[[Services, Session, dict[str, Any], str | None], Awaitable[None]]
 
 _HANDLE_TTL_MS = 90 * 86400 * 1000
-_FACILITATOR_FRAMES = (
-    "mute", "unmute", "remove", "flag", "delete", "slow", "lock", "unlock", "pause", "resume",
-    "announce", "end_session", "resolve", "audit", "call_on", "private_open", "private_close",
-)  # fmt: skip
 
 
 def _iso(ts: float) -> str:
@@ -83,7 +81,9 @@ async def _claim_handle(svc: Services, session: Session, room: RoomId, pid: Part
     else:
         key = svc.tokens.identity_key
         candidates = [handle_candidate(key, session.member, room, i) for i in range(12)]
-    handle = await svc.broker.claim_handle(room, pid, candidates, _HANDLE_TTL_MS)
+    handle = await svc.broker.claim_handle(
+        room, pid, candidates, _HANDLE_TTL_MS, session.role.value
+    )
     if handle is None:
         raise ChatError(ErrorCode.LIMIT_REACHED, "no free handle in this room")
     return handle
@@ -106,6 +106,11 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     handle = await _claim_handle(svc, session, room.id, pid)
     membership = Membership(room=room, participant=pid, handle=handle)
     local = await svc.hub.attach(session, room.id)
+    try:
+        local.view.check_join(pid, session.role, int(svc.now() * 1000))
+    except ChatError:
+        svc.hub.detach(session, local)
+        raise
     session.rooms[room.id] = membership
     try:
         summary = wire.encode(membership.summary(session.role))
@@ -120,6 +125,9 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         local.epoch = page.epoch
         plan = replay(page, since, epoch)
         participants = [json.loads(p) for p in await svc.broker.participants(room.id, now_ms)]
+        queue = None
+        if session.role is Role.FACILITATOR:
+            queue = [i for i in await svc.broker.queue_items(room.id) if i["status"] == "open"]
     except BaseException:
         await _leave(svc, session, membership, local, announce=False)
         raise
@@ -141,7 +149,9 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         }
     )
     session.deliver(f'{head[:-1]},"history":[{",".join(plan.frames)}]}}')
-    session.deliver(wire.encode(_room_state(svc, room.id)))
+    session.deliver(room_state_frame(svc, local))
+    if queue is not None:
+        session.deliver(wire.encode({"type": "queue", "room": room.id, "items": queue}))
     svc.hub.promote(session, local, plan.last_id)
     if change is not None and change.changed:
         presence = {"type": "presence", "room": room.id, "members": change.members}
@@ -149,19 +159,20 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         await svc.broker.publish(room.id, "R" + wire.encode(presence))
 
 
-def _room_state(svc: Services, room_id: RoomId) -> dict[str, Any]:
-    room = svc.catalog.get(room_id)
+def room_state_frame(svc: Services, local: LocalRoom) -> str:
+    """The `room_state` frame of a room as this process sees it."""
+    room = svc.catalog.get(local.id)
     assert room is not None
-    return {
-        "type": "room_state",
-        "room": room_id,
-        "locked": False,
-        "slow": 0,
-        "paused": False,
-        "waiting": False,
-        "one_at_a_time": room.one_at_a_time,
-        "rules_version": room.rules_version,
-    }
+    return wire.encode(
+        {
+            "type": "room_state",
+            "room": local.id,
+            **local.view.state(),
+            "waiting": False,
+            "one_at_a_time": room.one_at_a_time,
+            "rules_version": room.rules_version,
+        }
+    )
 
 
 async def agree(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
@@ -180,11 +191,39 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     if membership.agreed_version < membership.room.rules_version:
         raise ChatError(ErrorCode.RULES_NOT_ACCEPTED, "agree to the room's ground rules first")
     now = svc.now()
+    local = svc.hub.rooms.get(membership.room.id)
+    if local is None:
+        raise ChatError(ErrorCode.NOT_JOINED, "join the room first")
+    now_ms = int(now * 1000)
+    local.view.check_send(membership.participant, session.role, now_ms, membership.last_sent_ms)
     wait = session.sends.take(now)
     if wait > 0:
         raise ChatError(ErrorCode.RATE_LIMITED, "sending too fast", retry_after=round(wait, 2))
+    msg_id = await publish_text(svc, session, membership, raw, {})
+    membership.last_sent_ms = now_ms
+    _ack(session, ref, room=membership.room.id, id=msg_id)
+    if svc.crisis.matches(raw):
+        await _crisis(svc, session, membership, msg_id)
+
+
+async def _crisis(svc: Services, session: Session, membership: Membership, msg_id: int) -> None:
+    """Never blocks the message: the author privately gets help, facilitators get an alert."""
+    room = membership.room.id
+    session.deliver(support_frame(room))
+    item = AddItem("alert", membership.participant, msg_id, "possible crisis language")
+    stored = await add_queue_item(svc, room, item, "system")
+    alert = {"type": "alert", "room": room, "item": stored["id"], "message_id": msg_id,
+             "participant": membership.participant, "handle": membership.handle}  # fmt: skip
+    await svc.broker.publish(room, to_facilitators(alert))
+
+
+async def publish_text(
+    svc: Services, session: Session, membership: Membership, raw: str, extra: dict[str, Any]
+) -> int:
+    """Prepare the text once, then store and publish the message in one broker round trip."""
     text = prepare(raw, svc.settings.max_text_chars)
     room = membership.room.id
+    now = svc.now()
     head = wire.encode({"type": "message", "room": room, "id": 0})[:-2]
     tail = wire.encode(
         {
@@ -194,12 +233,13 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             "text": text.text,
             "html": text.html,
             "ts": _iso(now),
+            **extra,
         }
     )
     msg_id, _ = await svc.broker.publish_message(
         room, head, "," + tail[1:], int(now * 1000), svc.limits
     )
-    _ack(session, ref, room=room, id=msg_id)
+    return msg_id
 
 
 async def _leave(
@@ -240,12 +280,12 @@ async def leave_all(svc: Services, session: Session) -> None:
     session.rooms.clear()
 
 
-async def _facilitator_only(
-    svc: Services, session: Session, frame: dict[str, Any], ref: str | None
-) -> None:
-    if session.role is not Role.FACILITATOR:
-        raise ChatError(ErrorCode.FORBIDDEN, "only facilitators can do that")
-    raise ChatError(ErrorCode.UNKNOWN_TYPE, "not supported by this server yet")
+async def evict(svc: Services, session: Session, room: RoomId) -> None:
+    """Take a socket out of a room (a removal): no more deliveries, presence updated."""
+    membership = session.rooms.get(room)
+    local = svc.hub.rooms.get(room)
+    if membership is not None and local is not None:
+        await _leave(svc, session, membership, local, announce=True)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -254,5 +294,5 @@ HANDLERS: dict[str, Handler] = {
     "agree": agree,
     "send": send,
     "leave": leave,
-    **dict.fromkeys(_FACILITATOR_FRAMES, _facilitator_only),
+    **MODERATION_HANDLERS,
 }

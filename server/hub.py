@@ -15,9 +15,12 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from moderation.roles import Role
+from moderation.sanctions import RoomView, iso_ms
 from rooms.ids import ParticipantId, RoomId
 from server.brokers import Broker, BrokerUnavailable
 from server.session import Session
@@ -39,6 +42,24 @@ class LocalRoom:
     summaries: dict[ParticipantId, str] = field(default_factory=dict)
     subscribed: asyncio.Future[None] | None = None
     epoch: str | None = None
+    view: RoomView = field(default_factory=RoomView)
+
+    def members_of(self, participant: str) -> list[Session]:
+        """This process's sockets of one participant in the room."""
+        return [
+            s
+            for s in (*self.sessions, *self.joining)
+            if (m := s.rooms.get(self.id)) is not None and m.participant == participant
+        ]
+
+    def broadcast(self, frame: str, role: Role | None = None) -> None:
+        """Deliver to every local socket of the room (only those with `role`, if given)."""
+        for session in self.sessions:
+            if role is None or session.role is role:
+                session.deliver(frame)
+        for joining, pending in self.joining.items():
+            if role is None or joining.role is role:
+                pending.append(frame)
 
     @property
     def empty(self) -> bool:
@@ -60,6 +81,10 @@ class Hub:
         self.broker = broker
         self.process = process
         self.rooms: dict[RoomId, LocalRoom] = {}
+        # Set by the app: how to take a socket out of a room (removal), and the room_state frame.
+        self.evict: Callable[[Session, RoomId], Awaitable[None]] | None = None
+        self.state_frame: Callable[[LocalRoom], str] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.presence_ttl_ms = int(presence_ttl_s * 1000)
 
     # -- delivery (called by the broker, in publish order) -------------------------------------
@@ -84,16 +109,54 @@ class Hub:
         self._on_control(room, event)
 
     def _on_control(self, room: LocalRoom, event: dict[str, Any]) -> None:
-        if event.get("k") == "reset":
+        kind = event.get("k")
+        if kind == "reset":
             epoch = event.get("epoch")
             if isinstance(epoch, str) and room.epoch is not None and epoch != room.epoch:
-                frame = encode({"type": "room_reset", "room": room.id, "epoch": epoch})
-                for session in room.sessions:
-                    session.deliver(frame)
-                for pending in room.joining.values():
-                    pending.append(frame)
+                room.broadcast(encode({"type": "room_reset", "room": room.id, "epoch": epoch}))
             if isinstance(epoch, str):
                 room.epoch = epoch
+        elif kind == "to":
+            frame = event.get("frame")
+            if isinstance(frame, str):
+                role = Role(event["role"]) if event.get("role") else None
+                room.broadcast(frame, role)
+        elif kind == "set":
+            name, value = str(event.get("f")), event.get("v")
+            room.view.apply(name, value)
+            self._after_change(room, name, value)
+
+    def _after_change(self, room: LocalRoom, name: str, value: Any) -> None:
+        """Tell the local sockets what a state change means for them."""
+        kind, _, who = name.partition(":")
+        if kind == "mute":
+            if value is None:
+                frame = {"type": "unmuted", "room": room.id, "reason": ""}
+            else:
+                frame = {"type": "muted", "room": room.id, "until": iso_ms(value["until"]),
+                         "reason": value.get("reason", "")}  # fmt: skip
+            for session in room.members_of(who):
+                session.deliver(encode(frame))
+        elif kind == "ban" and value is not None:
+            frame = {"type": "removed", "room": room.id, "until": iso_ms(value["until"]),
+                     "reason": value.get("reason", "")}  # fmt: skip
+            for session in room.members_of(who):
+                session.deliver(encode(frame))
+                if self.evict is not None:
+                    self._spawn(self.evict(session, room.id))
+        elif self.state_frame is not None:
+            room.broadcast(self.state_frame(room))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except BrokerUnavailable:
+                log.warning("eviction incomplete: broker unavailable")
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- joining and leaving ------------------------------------------------------------------
 
@@ -109,6 +172,9 @@ class Hub:
             current = room.subscribed = asyncio.get_running_loop().create_future()
             try:
                 await self.broker.subscribe(room_id)
+                # Loaded after subscribing: a change published meanwhile is applied twice, which
+                # is harmless (changes set absolute values), rather than lost.
+                room.view = RoomView.from_fields(await self.broker.room_fields(room_id))
             except BrokerUnavailable as exc:
                 current.set_exception(exc)
                 current.exception()  # retrieved here; waiters re-raise it

@@ -6,6 +6,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from moderation.crisis import CrisisDetector
 from rooms.catalog import Catalog
 from server.brokers import Broker, HistoryLimits
 from server.hub import Hub
@@ -24,6 +25,7 @@ class Services:
     tokens: TokenService
     broker: Broker
     hub: Hub
+    crisis: CrisisDetector = field(default_factory=CrisisDetector)
     process: str = field(default_factory=lambda: secrets.token_hex(6))
 
     @property

@@ -38,6 +38,7 @@ class Membership:
     handle: str
     agreed_version: int = 0
     listening: bool = False
+    last_sent_ms: int | None = None
 
     def summary(self, role: Role) -> dict[str, Any]:
         """The participant as others see it (presence and `participants` lists)."""

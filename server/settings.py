@@ -69,6 +69,7 @@ class Settings:
     frame_burst: int = 30
     frame_per_second: float = 10.0
     flood_strikes: int = 20
+    audit_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -111,6 +112,7 @@ class Settings:
             frame_burst=_int(env, "FRAME_BURST", 30, 1, 100000),
             frame_per_second=_float(env, "FRAME_PER_SECOND", 10.0, 0.1, 100000),
             flood_strikes=_int(env, "FLOOD_STRIKES", 20, 1, 100000),
+            audit_days=_int(env, "AUDIT_DAYS", 30, 1, 3650),
         )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
@@ -95,10 +95,48 @@ class Broker(Protocol):
         """Clear the room's history and start a new epoch (ids keep increasing); return it."""
 
     async def claim_handle(
-        self, room: RoomId, participant: ParticipantId, candidates: list[str], ttl_ms: int
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        candidates: list[str],
+        ttl_ms: int,
+        role: str,
     ) -> str | None:
         """The participant's handle in the room: the one it holds, else the first free
-        candidate (claimed for `ttl_ms`); None when every candidate is taken."""
+        candidate (claimed for `ttl_ms`); None when every candidate is taken. Records `role`
+        as the participant's latest role in the room."""
+
+    async def participant_role(
+        self, room: RoomId, participant: ParticipantId
+    ) -> tuple[str, str] | None:
+        """(role, handle) of a participant who has been in the room, None for a stranger."""
+
+    async def get_message(self, room: RoomId, message_id: int) -> str | None:
+        """The stored frame of a message still in history."""
+
+    async def room_fields(self, room: RoomId) -> dict[str, str]:
+        """The room's shared moderation state: field name -> JSON value."""
+
+    async def set_field(self, room: RoomId, name: str, value: str | None, ttl_ms: int) -> None:
+        """Set (value JSON) or clear (None) a state field, and publish the change to every
+        process as the control event `{"k": "set", "f": name, "v": value}`, atomically."""
+
+    async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
+        """Store a new facilitator-queue item; return its id (a string)."""
+
+    async def queue_resolve(
+        self, room: RoomId, item_id: str, by: str, ttl_ms: int
+    ) -> dict[str, Any] | None:
+        """Mark an item resolved by `by`; None when there is no such item."""
+
+    async def queue_items(self, room: RoomId) -> list[dict[str, Any]]:
+        """Every item of the room's queue, oldest first."""
+
+    async def audit_append(self, room: RoomId, entry: str, ttl_ms: int, keep: int) -> None:
+        """Append a JSON audit entry; the log keeps the newest `keep` for `ttl_ms`."""
+
+    async def audit_entries(self, room: RoomId) -> list[str]:
+        """The room's audit entries, oldest first."""
 
     async def presence_enter(
         self,

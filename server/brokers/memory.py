@@ -8,9 +8,11 @@ never runs subscriber code inside the publisher's call.
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
@@ -29,6 +31,10 @@ class _Room:
     info: dict[ParticipantId, str] = field(default_factory=dict)
     handles: dict[str, ParticipantId] = field(default_factory=dict)
     handle_of: dict[ParticipantId, str] = field(default_factory=dict)
+    roles: dict[ParticipantId, str] = field(default_factory=dict)
+    fields: dict[str, str] = field(default_factory=dict)
+    queue: dict[str, dict[str, Any]] = field(default_factory=dict)
+    audit: deque[str] = field(default_factory=deque)
 
     def trim(self, now_ms: int, limits: HistoryLimits) -> None:
         cutoff = now_ms - limits.max_age_ms
@@ -120,9 +126,15 @@ class MemoryBroker:
         return state.epoch
 
     async def claim_handle(
-        self, room: RoomId, participant: ParticipantId, candidates: list[str], ttl_ms: int
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        candidates: list[str],
+        ttl_ms: int,
+        role: str,
     ) -> str | None:
         state = self._room(room)
+        state.roles[participant] = role
         held = state.handle_of.get(participant)
         if held is not None:
             return held
@@ -188,3 +200,56 @@ class MemoryBroker:
 
     async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
         return {r: len(self._rooms[r].live(now_ms)) if r in self._rooms else 0 for r in rooms}
+
+    async def participant_role(
+        self, room: RoomId, participant: ParticipantId
+    ) -> tuple[str, str] | None:
+        state = self._room(room)
+        role, handle = state.roles.get(participant), state.handle_of.get(participant)
+        return (role, handle) if role is not None and handle is not None else None
+
+    async def get_message(self, room: RoomId, message_id: int) -> str | None:
+        for entry in self._room(room).history:
+            if entry[0] == message_id:
+                return entry[2]
+        return None
+
+    async def room_fields(self, room: RoomId) -> dict[str, str]:
+        return dict(self._room(room).fields)
+
+    async def set_field(self, room: RoomId, name: str, value: str | None, ttl_ms: int) -> None:
+        state = self._room(room)
+        if value is None:
+            state.fields.pop(name, None)
+        else:
+            state.fields[name] = value
+        self._deliver(
+            room, 'C{"k":"set","f":' + json.dumps(name) + ',"v":' + (value or "null") + "}"
+        )
+
+    async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
+        state = self._room(room)
+        item_id = f"q{len(state.queue) + 1}"
+        state.queue[item_id] = {**item, "id": item_id}
+        return item_id
+
+    async def queue_resolve(
+        self, room: RoomId, item_id: str, by: str, ttl_ms: int
+    ) -> dict[str, Any] | None:
+        item = self._room(room).queue.get(item_id)
+        if item is None:
+            return None
+        item.update(status="resolved", resolved_by=by)
+        return dict(item)
+
+    async def queue_items(self, room: RoomId) -> list[dict[str, Any]]:
+        return [dict(i) for i in self._room(room).queue.values()]
+
+    async def audit_append(self, room: RoomId, entry: str, ttl_ms: int, keep: int) -> None:
+        log = self._room(room).audit
+        log.append(entry)
+        while len(log) > keep:
+            log.popleft()
+
+    async def audit_entries(self, room: RoomId) -> list[str]:
+        return list(self._room(room).audit)

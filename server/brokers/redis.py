@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 from collections.abc import Callable
@@ -116,6 +117,9 @@ class RedisBroker:
         self._enter = _Script(lua.PRESENCE_ENTER)
         self._exit = _Script(lua.PRESENCE_EXIT)
         self._sweep = _Script(lua.PRESENCE_SWEEP)
+        self._set_field = _Script(lua.SET_FIELD)
+        self._queue_add = _Script(lua.QUEUE_ADD)
+        self._queue_resolve = _Script(lua.QUEUE_RESOLVE)
         self._on_event: EventHandler | None = None
         self._rooms: set[RoomId] = set()
         self._channel_room: dict[str, RoomId] = {}
@@ -278,11 +282,88 @@ class RedisBroker:
     # -- handles and presence -----------------------------------------------------------------
 
     async def claim_handle(
-        self, room: RoomId, participant: ParticipantId, candidates: list[str], ttl_ms: int
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        candidates: list[str],
+        ttl_ms: int,
+        role: str,
     ) -> str | None:
-        keys = [self._key(room, "handles"), self._key(room, "owned")]
-        result = await self._run(self._claim, keys, [participant, ttl_ms, *candidates])
+        keys = [self._key(room, n) for n in ("handles", "owned", "roles")]
+        result = await self._run(self._claim, keys, [participant, ttl_ms, role, *candidates])
         return str(result) if result else None
+
+    async def participant_role(
+        self, room: RoomId, participant: ParticipantId
+    ) -> tuple[str, str] | None:
+        try:
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.hget(self._key(room, "roles"), participant)
+                pipe.hget(self._key(room, "owned"), participant)
+                role, handle = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("role lookup failed") from exc
+        return (str(role), str(handle)) if role and handle else None
+
+    async def get_message(self, room: RoomId, message_id: int) -> str | None:
+        try:
+            entries = await self._client.xrange(
+                self._key(room, "hist"), f"{message_id}-0", f"{message_id}-0"
+            )
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("history read failed") from exc
+        if not entries or entries[0][1] is None:
+            return None
+        return str(entries[0][1]["f"])
+
+    async def room_fields(self, room: RoomId) -> dict[str, str]:
+        try:
+            fields: dict[str, str] = await self._client.hgetall(self._key(room, "state"))  # type: ignore[assignment]
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("state read failed") from exc
+        return fields
+
+    async def set_field(self, room: RoomId, name: str, value: str | None, ttl_ms: int) -> None:
+        keys = [self._key(room, "state"), self._key(room, "ch")]
+        await self._run(self._set_field, keys, [name, value or "", ttl_ms])
+
+    async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
+        keys = [self._key(room, "queue"), self._key(room, "qseq")]
+        return str(await self._run(self._queue_add, keys, [json.dumps(item), ttl_ms]))
+
+    async def queue_resolve(
+        self, room: RoomId, item_id: str, by: str, ttl_ms: int
+    ) -> dict[str, Any] | None:
+        raw = await self._run(
+            self._queue_resolve, [self._key(room, "queue")], [item_id, by, ttl_ms]
+        )
+        return json.loads(raw) if raw else None
+
+    async def queue_items(self, room: RoomId) -> list[dict[str, Any]]:
+        try:
+            raw: dict[str, str] = await self._client.hgetall(self._key(room, "queue"))  # type: ignore[assignment]
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("queue read failed") from exc
+        items = [json.loads(v) for v in raw.values()]
+        return sorted(items, key=lambda i: int(str(i.get("id", "q0"))[1:] or 0))
+
+    async def audit_append(self, room: RoomId, entry: str, ttl_ms: int, keep: int) -> None:
+        key = self._key(room, "audit")
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.rpush(key, entry)
+                pipe.ltrim(key, -keep, -1)
+                pipe.pexpire(key, ttl_ms)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("audit write failed") from exc
+
+    async def audit_entries(self, room: RoomId) -> list[str]:
+        try:
+            entries: list[str] = await self._client.lrange(self._key(room, "audit"), 0, -1)  # type: ignore[assignment]
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("audit read failed") from exc
+        return entries
 
     def _presence_keys(self, room: RoomId) -> list[str]:
         return [self._key(room, "pres"), self._key(room, "pinfo")]

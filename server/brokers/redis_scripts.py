@@ -8,6 +8,9 @@ from __future__ import annotations
 
 __all__ = [
     "CLAIM_HANDLE",
+    "QUEUE_ADD",
+    "QUEUE_RESOLVE",
+    "SET_FIELD",
     "HISTORY",
     "PRESENCE_ENTER",
     "PRESENCE_EXIT",
@@ -103,15 +106,17 @@ for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2])) end
 return ARGV[1]
 """
 
-# KEYS: handles (name -> participant), owned (participant -> name).
-# ARGV[1] participant, [2] ttl_ms, [3..] candidates.
+# KEYS: handles (name -> participant), owned (participant -> name), roles (participant -> role).
+# ARGV[1] participant, [2] ttl_ms, [3] role, [4..] candidates.
 CLAIM_HANDLE = """
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
 local held = redis.call('HGET', KEYS[2], ARGV[1])
 local chosen = false
 if held then
   chosen = held
 else
-  for i = 3, #ARGV do
+  for i = 4, #ARGV do
     if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1]) == 1 then
       redis.call('HSET', KEYS[2], ARGV[1], ARGV[i])
       chosen = ARGV[i]
@@ -192,3 +197,42 @@ end
 return out
 """
 )
+
+# KEYS: state hash, channel. ARGV[1] field, [2] JSON value or '' to clear, [3] keep_ms.
+SET_FIELD = """
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+local keep = tonumber(ARGV[3])
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
+local value = ARGV[2]
+if value == '' then value = 'null' end
+local event = 'C{"k":"set","f":' .. cjson.encode(ARGV[1]) .. ',"v":' .. value .. '}'
+redis.call('PUBLISH', KEYS[2], event)
+return 1
+"""
+
+# KEYS: queue hash, queue counter. ARGV[1] item JSON without id, [2] keep_ms. Returns the id.
+QUEUE_ADD = """
+local id = 'q' .. redis.call('INCR', KEYS[2])
+local item = cjson.decode(ARGV[1])
+item['id'] = id
+redis.call('HSET', KEYS[1], id, cjson.encode(item))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return id
+"""
+
+# KEYS: queue hash. ARGV[1] id, [2] resolved by, [3] keep_ms. Returns the item JSON or false.
+QUEUE_RESOLVE = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return false end
+local item = cjson.decode(raw)
+item['status'] = 'resolved'
+item['resolved_by'] = ARGV[2]
+raw = cjson.encode(item)
+redis.call('HSET', KEYS[1], ARGV[1], raw)
+return raw
+"""

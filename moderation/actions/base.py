@@ -1,0 +1,153 @@
+"""The shape every moderation action shares: declared fields, a minimum role, a pure `decide`.
+
+`server/` parses the frame's fields by the declared kinds, looks up what the action needs (the
+target participant's role, the message's author), calls `decide`, and carries out the effects
+it returns: changes to shared room state, history edits, queue items, an audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from moderation.roles import Role
+from moderation.sanctions import RoomView
+from rooms.errors import ChatError, ErrorCode
+from rooms.ids import ParticipantId, RoomId
+
+__all__ = [
+    "MAX_MINUTES",
+    "ActionSpec",
+    "AddItem",
+    "Announce",
+    "DeleteMessage",
+    "Effect",
+    "EndSession",
+    "Field",
+    "Outcome",
+    "Request",
+    "ResolveItem",
+    "SetState",
+    "Target",
+    "refuse_unknown",
+    "require_lower_rank",
+]
+
+MAX_MINUTES = 30 * 24 * 60  # a month: longer is not a timed sanction any more
+
+
+class Field(StrEnum):
+    """Field kinds an action can declare; each has one validation rule in `server.actions`."""
+
+    PARTICIPANT = "participant"
+    MESSAGE_ID = "message_id"
+    MINUTES = "minutes"
+    SECONDS = "seconds"
+    REASON = "reason"
+    NOTE = "note"
+    TEXT = "text"
+    ITEM = "item"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The participant acted on: `role` None means no such participant in the room."""
+
+    participant: ParticipantId
+    role: Role | None
+    handle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A validated action request. `by` names the actor (facilitator name or handle)."""
+
+    room: RoomId
+    by: str
+    role: Role
+    now_ms: int
+    fields: dict[str, Any]
+    target: Target | None = None
+    message_author: ParticipantId | None = None  # when `message_id` names a stored message
+    present: tuple[ParticipantId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SetState:
+    """Set (or clear, with None) one field of the room's shared moderation state."""
+
+    name: str
+    value: dict[str, Any] | int | None
+    ttl_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMessage:
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndSession:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddItem:
+    """A new open item in the room's facilitator queue."""
+
+    kind: str  # report, flag or alert
+    participant: ParticipantId | None
+    message_id: int | None
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveItem:
+    item: str
+
+
+Effect = SetState | DeleteMessage | EndSession | Announce | AddItem | ResolveItem
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the action does; `audit` False for actions that leave no audit entry."""
+
+    effects: list[Effect] = field(default_factory=list)
+    audit: bool = True
+    ack: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """One action: its frame name, who may use it, its fields, and its rule."""
+
+    name: str
+    min_role: Role
+    required: tuple[Field, ...]
+    decide: Callable[[Request, RoomView], Outcome]
+    optional: tuple[Field, ...] = ()
+    one_of: tuple[Field, ...] = ()  # at least one of these must be given
+
+
+def refuse_unknown(request: Request) -> Target:
+    """The request's target, or `not_found` when the room has no such participant."""
+    if request.target is None or request.target.role is None:
+        raise ChatError(ErrorCode.NOT_FOUND, "no such participant in this room")
+    return request.target
+
+
+def require_lower_rank(request: Request) -> Target:
+    """The target, refused with `forbidden` when it ranks as high as the actor."""
+    target = refuse_unknown(request)
+    assert target.role is not None
+    if target.role.rank >= request.role.rank:
+        raise ChatError(ErrorCode.FORBIDDEN, "you cannot act on another facilitator")
+    return target

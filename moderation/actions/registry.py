@@ -1,0 +1,38 @@
+"""Every moderation action by frame name, checked when imported."""
+
+from __future__ import annotations
+
+from moderation.actions import delete, flag, mute, remove, report, room_controls, unmute
+from moderation.actions.base import ActionSpec
+
+__all__ = ["ACTIONS"]
+
+
+def _build(*specs: ActionSpec) -> dict[str, ActionSpec]:
+    table: dict[str, ActionSpec] = {}
+    for spec in specs:
+        if spec.name in table:
+            raise RuntimeError(f"action {spec.name!r} is registered twice")
+        if set(spec.required) & set(spec.optional):
+            raise RuntimeError(f"action {spec.name!r} declares a field twice")
+        if not set(spec.one_of) <= set(spec.optional):
+            raise RuntimeError(f"action {spec.name!r}: one_of fields must be optional fields")
+        table[spec.name] = spec
+    return table
+
+
+ACTIONS: dict[str, ActionSpec] = _build(
+    mute.ACTION,
+    unmute.ACTION,
+    remove.ACTION,
+    flag.ACTION,
+    report.ACTION,
+    delete.ACTION,
+    room_controls.SLOW,
+    room_controls.LOCK,
+    room_controls.UNLOCK,
+    room_controls.ANNOUNCE,
+    room_controls.END_SESSION,
+    room_controls.RESOLVE,
+    room_controls.AUDIT,
+)

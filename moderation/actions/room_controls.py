@@ -1,0 +1,57 @@
+"""Room-wide controls: `slow`, `lock`, `unlock`, `announce`, `end_session`, `resolve`, `audit`."""
+
+from __future__ import annotations
+
+from moderation.actions.base import (
+    ActionSpec,
+    Announce,
+    EndSession,
+    Field,
+    Outcome,
+    Request,
+    ResolveItem,
+    SetState,
+)
+from moderation.roles import Role
+from moderation.sanctions import RoomView
+
+__all__ = ["ANNOUNCE", "AUDIT", "END_SESSION", "LOCK", "RESOLVE", "SLOW", "UNLOCK"]
+
+
+def _slow(request: Request, view: RoomView) -> Outcome:
+    seconds = request.fields["seconds"]
+    return Outcome([SetState("slow", seconds or None)], ack={"seconds": seconds})
+
+
+def _lock(request: Request, view: RoomView) -> Outcome:
+    # Those present when the door closes may come back after a dropped connection.
+    return Outcome([SetState("lock", {"by": request.by, "admitted": list(request.present)})])
+
+
+def _unlock(request: Request, view: RoomView) -> Outcome:
+    return Outcome([SetState("lock", None)])
+
+
+def _announce(request: Request, view: RoomView) -> Outcome:
+    return Outcome([Announce(request.fields["text"])])
+
+
+def _end_session(request: Request, view: RoomView) -> Outcome:
+    return Outcome([EndSession()])
+
+
+def _resolve(request: Request, view: RoomView) -> Outcome:
+    return Outcome([ResolveItem(request.fields["item"])])
+
+
+def _audit(request: Request, view: RoomView) -> Outcome:
+    return Outcome([], audit=False)
+
+
+SLOW = ActionSpec("slow", Role.FACILITATOR, (Field.SECONDS,), _slow)
+LOCK = ActionSpec("lock", Role.FACILITATOR, (), _lock)
+UNLOCK = ActionSpec("unlock", Role.FACILITATOR, (), _unlock)
+ANNOUNCE = ActionSpec("announce", Role.FACILITATOR, (Field.TEXT,), _announce)
+END_SESSION = ActionSpec("end_session", Role.FACILITATOR, (), _end_session)
+RESOLVE = ActionSpec("resolve", Role.FACILITATOR, (Field.ITEM,), _resolve)
+AUDIT = ActionSpec("audit", Role.FACILITATOR, (), _audit)

@@ -1,0 +1,17 @@
+"""`unmute`: lift a mute before it expires."""
+
+from __future__ import annotations
+
+from moderation.actions.base import ActionSpec, Field, Outcome, Request, SetState, refuse_unknown
+from moderation.roles import Role
+from moderation.sanctions import RoomView
+
+__all__ = ["ACTION"]
+
+
+def decide(request: Request, view: RoomView) -> Outcome:
+    target = refuse_unknown(request)
+    return Outcome([SetState(f"mute:{target.participant}", None)])
+
+
+ACTION = ActionSpec("unmute", Role.FACILITATOR, (Field.PARTICIPANT,), decide)
