@@ -1,0 +1,243 @@
+"""Browser fixtures: one headless Chromium per session, a real server process, a page factory.
+
+Every page opens in a fresh browser context (its own localStorage, so its own member). Console
+errors, uncaught page errors and JavaScript dialogs (alert, confirm, prompt) are collected and
+fail the test that caused them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Dialog,
+    Locator,
+    Page,
+    expect,
+    sync_playwright,
+)
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as ws_connect
+
+from server.tokens import TokenService
+from tests.support import ROOT, ServerProcess, require_binary, timeout
+
+SECRET = "browser-test-secret-0123456789abcdef"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = (1280, 800)
+PHONE = (375, 812)
+WAIT_MS = timeout(10) * 1000
+
+Frame = dict[str, Any]
+
+expect.set_options(timeout=WAIT_MS)
+
+
+def server_env(workdir: Path, redis_url: str | None = None) -> dict[str, str]:
+    """A server's environment: a fixed key (facilitator tokens are minted with it), test limits."""
+    env = {
+        "SECRET_KEY": SECRET,
+        "SECRET_KEY_FILE": str(workdir / "secret"),
+        "PRESENCE_HEARTBEAT_SECONDS": "0.5",
+        "PRESENCE_TTL_SECONDS": "2",
+        "SEND_BURST": "50",
+        "SEND_PER_SECOND": "50",
+        "FRAME_BURST": "200",
+        "FRAME_PER_SECOND": "100",
+        "REDIS_URL": redis_url or "",
+        "LOG_LEVEL": "WARNING",
+    }
+    if redis_url:
+        env["REDIS_PREFIX"] = f"b{uuid.uuid4().hex[:10]}"
+    return env
+
+
+def facilitator_token(name: str = "Sam", rooms: list[str] | None = None) -> str:
+    """What `peer-support facilitator-token --name NAME` prints for the tests' key."""
+    return TokenService((SECRET,), 86400).issue_facilitator(name, rooms, 1.0)
+
+
+class Pages:
+    """Opens pages of the client against one server and records what must not happen."""
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.contexts: list[BrowserContext] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        # Chromium logs a refused connection as a console error; only tests that stop the
+        # server on purpose allow these.
+        self.allowed: list[re.Pattern[str]] = []
+
+    def open(self, path: str = "/", size: tuple[int, int] = DESKTOP) -> Page:
+        context = self.browser.new_context(
+            viewport={"width": size[0], "height": size[1]}, base_url=self.base_url
+        )
+        context.set_default_timeout(WAIT_MS)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        page.on("dialog", self._on_dialog)
+        page.goto(path)
+        expect(page.locator("body")).to_have_attribute("data-state", "connected")
+        return page
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type not in ("error", "warning"):
+            return
+        text = f"console {message.type}: {message.text}"
+        if not any(p.search(message.text) for p in self.allowed):
+            self.errors.append(text)
+
+    def _on_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        self.contexts.clear()
+
+    def check(self) -> None:
+        assert self.dialogs == [], f"a dialog opened: {self.dialogs}"
+        assert self.errors == [], f"console errors: {self.errors}"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium (Debian's; no browser download) for the whole session."""
+    path = require_binary("chromium")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One server process shared by the browser tests (each test uses its own room or text)."""
+    workdir = tmp_path_factory.mktemp("browser-server")
+    server = ServerProcess(server_env(workdir), workdir / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pages(browser: Browser, app_server: ServerProcess) -> Iterator[Pages]:
+    """Pages on the shared server; the test fails on console errors or dialogs."""
+    opened = Pages(browser, app_server.http)
+    try:
+        yield opened
+    finally:
+        opened.close()
+    opened.check()
+
+
+# ---------- what tests do on a page ----------
+
+
+def enter_room(page: Page, room: str) -> None:
+    """Open a room and wait until it is joined (the ground rules are shown, not agreed)."""
+    page.goto(f"/#/room/{room}")
+    expect(page.locator("body")).to_have_attribute("data-room-state", "joined")
+
+
+def agree(page: Page) -> None:
+    page.get_by_role("button", name="I agree to the ground rules").click()
+    expect(page.locator("#message-input")).to_be_enabled()
+
+
+def say(page: Page, text: str) -> None:
+    """Type and send with Enter; wait until the message is back from the server."""
+    page.locator("#message-input").fill(text)
+    page.locator("#message-input").press("Enter")
+    expect(message(page, text)).to_be_visible()
+    expect(page.locator("#message-input")).to_have_value("")
+
+
+def message(page: Page, text: str) -> Locator:
+    """The message item whose text is exactly `text`."""
+    return page.locator("#messages .msg").filter(
+        has=page.locator(".msg-text").get_by_text(text, exact=True)
+    )
+
+
+def sign_in_as_facilitator(page: Page, token: str) -> None:
+    """Paste a facilitator token on the home page, as a facilitator would."""
+    page.goto("/#/")
+    page.locator("#fac-details summary").click()
+    page.get_by_label("Facilitator token").fill(token)
+    page.get_by_role("button", name="Sign in as facilitator").click()
+    expect(page.locator("body")).to_have_attribute("data-role", "facilitator")
+    expect(page.locator("body")).to_have_attribute("data-state", "connected")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@contextlib.contextmanager
+def wire_client(url: str) -> Iterator[WireClient]:
+    """A plain WebSocket client of the wire contract (not a browser), closed on exit."""
+    with ws_connect(url, open_timeout=timeout(5)) as ws:
+        yield WireClient(ws)
+
+
+class WireClient:
+    """Speaks the wire contract over an open connection, keeping every frame it read."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.frames: list[Frame] = []
+
+    def send(self, frame: Frame) -> None:
+        self.ws.send(json.dumps(frame))
+
+    def expect(self, kind: str, **match: Any) -> Frame:
+        while True:
+            raw = self.ws.recv(timeout=timeout(5))
+            frame: Frame = json.loads(raw)
+            self.frames.append(frame)
+            if frame.get("type") == kind and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+            if frame.get("type") == "error" and "ref" in match and frame.get("ref") == match["ref"]:
+                raise AssertionError(f"refused: {frame}")
+
+    def enter(self, room: str) -> Frame:
+        self.send({"type": "hello"})
+        self.expect("welcome")
+        self.send({"type": "join", "room": room, "ref": "j"})
+        joined = self.expect("joined", ref="j")
+        self.send({"type": "agree", "room": room, "ref": "a"})
+        self.expect("ack", ref="a")
+        return joined
+
+    def say(self, room: str, text: str) -> Frame:
+        ref = uuid.uuid4().hex[:8]
+        self.send({"type": "send", "room": room, "text": text, "ref": ref})
+        return self.expect("ack", ref=ref)
