@@ -176,7 +176,7 @@ class Client:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.frames: list[Frame] = []
-        self._cursor = 0
+        self._used: set[int] = set()
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> Client:
@@ -198,13 +198,15 @@ class Client:
         return frame
 
     async def expect(self, kind: str, seconds: float = 5.0, **match: Any) -> Frame:
-        """The next frame of `kind` whose fields equal `match` (later frames stay unread)."""
+        """The first frame of `kind` whose fields equal `match` and that no earlier `expect`
+        returned, waiting for it up to `seconds` (scaled)."""
         deadline = time.monotonic() + timeout(seconds)
         while True:
-            while self._cursor < len(self.frames):
-                frame = self.frames[self._cursor]
-                self._cursor += 1
-                if frame.get("type") == kind and all(frame.get(k) == v for k, v in match.items()):
+            for index, frame in enumerate(self.frames):
+                if index in self._used or frame.get("type") != kind:
+                    continue
+                if all(frame.get(k) == v for k, v in match.items()):
+                    self._used.add(index)
                     return frame
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -228,7 +230,7 @@ class Client:
         await self.send({**frame, "ref": ref})
         deadline = time.monotonic() + timeout(seconds)
         while True:
-            for frame_ in self.frames[self._cursor :]:
+            for frame_ in self.frames:
                 if frame_.get("ref") == ref and frame_.get("type") in (
                     "ack",
                     "error",

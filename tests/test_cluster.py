@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SECRET, ConnectClient
-from tests.support import RedisServer, ServerProcess
+from tests.support import Client, RedisServer, ServerProcess
 
 pytestmark = pytest.mark.cluster
 ROOM = "bipolar"
@@ -120,3 +120,77 @@ async def test_killed_process_leaves_no_ghost(
     )
     assert leave["members"] == 1
     assert await asyncio.to_thread(_members, b_srv, ROOM) == 1
+
+
+async def _facilitator(url: str, connect: ConnectClient) -> Client:
+    from server.tokens import TokenService
+
+    client = await connect(url, hello=False)
+    token = TokenService((TEST_SECRET,), 3600).issue_facilitator("Sam", None, 1)
+    await client.send({"type": "hello", "facilitator_token": token})
+    assert (await client.expect("welcome"))["role"] == "facilitator"
+    return client
+
+
+async def test_sanctions_hold_on_every_process_within_a_second(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    import time
+
+    a_srv, b_srv = pair
+    fac = await _facilitator(a_srv.ws, connect)
+    await fac.enter(ROOM)
+    member = await connect(b_srv.ws, hello=False)
+    welcome = await member.hello()
+    joined = await member.enter(ROOM)
+    pid = joined["participant"]
+    bystander = await connect(b_srv.ws)
+    await bystander.enter(ROOM)
+
+    started = time.monotonic()
+    await fac.send({"type": "mute", "room": ROOM, "participant": pid, "minutes": 5})
+    await member.expect("muted", seconds=1.0)
+    assert time.monotonic() - started < 1.0
+    assert (await member.request({"type": "send", "room": ROOM, "text": "x"}))["code"] == "muted"
+
+    started = time.monotonic()
+    await fac.send({"type": "remove", "room": ROOM, "participant": pid, "minutes": 5})
+    await member.expect("removed", seconds=1.0)
+    await fac.expect("presence", seconds=1.0, event="leave", participant=pid)
+    assert time.monotonic() - started < 1.0
+
+    # barred on both processes, also after reconnecting with the same token
+    for server in (a_srv, b_srv):
+        again = await connect(server.ws, hello=False)
+        await again.hello(token=welcome["token"])
+        assert (await again.request({"type": "join", "room": ROOM}))["code"] == "banned"
+
+    # reports, flags and alerts reach facilitators on the other process, never members
+    said = await bystander.say(ROOM, "I have been thinking about suicide")
+    await fac.expect("alert", message_id=said["id"])
+    await bystander.request({"type": "report", "room": ROOM, "participant": pid, "reason": "r"})
+    await fac.expect("reported")
+    await fac.request({"type": "flag", "room": ROOM, "message_id": said["id"], "note": "n"})
+    await fac.expect("flagged")
+    await bystander.expect("support")
+    await bystander.quiet("flagged")
+    assert not any(
+        f["type"] in ("flagged", "reported", "alert", "queue", "queue_item")
+        for f in bystander.frames + member.frames
+    )
+
+
+async def test_deleted_message_absent_for_late_joiner_on_other_process(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    a_srv, b_srv = pair
+    fac = await _facilitator(a_srv.ws, connect)
+    await fac.enter(ROOM)
+    member = await connect(b_srv.ws)
+    await member.enter(ROOM)
+    keep = await member.say(ROOM, "keep")
+    gone = await member.say(ROOM, "gone")
+    await fac.request({"type": "delete", "room": ROOM, "message_id": gone["id"]})
+    await member.expect("deleted", message_id=gone["id"])
+    late = await connect(b_srv.ws)
+    assert [m["id"] for m in (await late.join(ROOM))["history"]] == [keep["id"]]
