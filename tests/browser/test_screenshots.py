@@ -1,0 +1,52 @@
+"""Screenshots for a human to look at: test-artifacts/screenshots/ (see docs/client.md)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    Pages,
+    agree,
+    enter_room,
+    facilitator_token,
+    say,
+    screenshot,
+    sign_in_as_facilitator,
+    wire_client,
+)
+from tests.support import ServerProcess
+
+pytestmark = pytest.mark.browser
+
+ROOM = "caregivers"
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["375x812", "1280x800"])
+def test_screenshots_of_directory_room_and_facilitator_view(
+    pages: Pages, app_server: ServerProcess, size: tuple[int, int]
+) -> None:
+    label = f"{size[0]}x{size[1]}"
+    member = pages.open(size=size)
+    expect(member.locator("body")).to_have_attribute("data-rooms", "loaded")
+    screenshot(member, f"directory-{label}")
+
+    with wire_client(app_server.ws) as peer:
+        peer.enter(ROOM)
+        peer.say(ROOM, "Evening all. Mum had a hard day, so I'm just glad to sit down.")
+        enter_room(member, ROOM)
+        screenshot(member, f"room-rules-{label}")
+        agree(member)
+        peer.say(ROOM, "Same here. Does anyone else feel guilty taking time for themselves?")
+        say(member, f"I do. Reading this helps. <3 ({label})")
+
+        facilitator = pages.open(size=size)
+        sign_in_as_facilitator(facilitator, facilitator_token("Sam"))
+        enter_room(facilitator, ROOM)
+        agree(facilitator)
+        say(facilitator, "Welcome, everyone. Remember it's fine to just listen tonight.")
+        expect(facilitator.locator("#participants .participant")).not_to_have_count(0)
+        screenshot(member, f"room-{label}")
+        screenshot(facilitator, f"facilitator-{label}")
