@@ -305,13 +305,15 @@
       }
       return;
     }
-    if (ref && S.pending.has(ref) && ["ack", "error", "held", "joined"].includes(f.type)) {
+    if (ref && S.pending.has(ref)) {
+      // The answer to a frame we sent: an ack or error, or a frame that stands for the ack
+      // (`joined`, `audit_log`, `held`), which is then also handled as itself below.
       const p = S.pending.get(ref);
       S.pending.delete(ref);
       if (f.type === "error") p.onError(f);
       else if (f.type === "held") p.onError({ code: "held", reason: f.reason });
       else p.onAck(f);
-      if (f.type !== "joined") return;
+      if (f.type === "ack" || f.type === "error" || f.type === "held") return;
     }
     const cur = S.cur;
     if (f.type === "error") return showError(f);

@@ -173,7 +173,7 @@ def say(page: Page, text: str) -> None:
     """Type and send with Enter; wait until the message is back from the server."""
     page.locator("#message-input").fill(text)
     page.locator("#message-input").press("Enter")
-    expect(message(page, text)).to_be_visible()
+    expect(message(page, text).last).to_be_visible()
     expect(page.locator("#message-input")).to_have_value("")
 
 

@@ -193,3 +193,24 @@ def test_the_audit_log_lists_actions(pages: Pages) -> None:
     expect(log).to_contain_text("mute")
     expect(log).to_contain_text(handle)
     expect(log).to_contain_text("cooling off")
+
+
+def test_crisis_language_is_never_blocked_and_brings_help(pages: Pages) -> None:
+    facilitator, member, handle = session(pages, "general-check-in")
+    text = unique("Honestly some nights I want to die")
+    say(member, text)
+    # The room still sees it; the author privately sees where to get help right now.
+    expect(message(facilitator, text)).to_be_visible()
+    support = member.get_by_role("region", name="You don't have to go through this alone")
+    expect(support).to_be_visible()
+    expect(support).to_contain_text("988")
+    expect(support.get_by_role("link", name=re.compile("findahelpline"))).to_be_visible()
+    expect(member.locator("#alerts")).to_contain_text("help is available")
+    # The facilitator gets an alert in the queue.
+    alert = facilitator.locator("#queue .queue-item").filter(has_text="Crisis alert")
+    expect(alert).to_have_count(1)
+    expect(alert).to_contain_text(handle)
+    expect(message(facilitator, text)).to_have_class(re.compile(r"\balerted\b"))
+    support.get_by_role("button", name="Close").click()
+    expect(support).to_be_hidden()
+    expect(member.locator("#message-input")).to_be_focused()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -14,6 +17,7 @@ from tests.browser.conftest import (
     facilitator_token,
     say,
     screenshot,
+    server_env,
     sign_in_as_facilitator,
     wire_client,
 )
@@ -21,7 +25,17 @@ from tests.support import ServerProcess
 
 pytestmark = pytest.mark.browser
 
-ROOM = "caregivers"
+ROOMS = {PHONE: "caregivers", DESKTOP: "chronic-illness"}
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server of its own, so the pictures show only this conversation."""
+    workdir: Path = tmp_path_factory.mktemp("screenshot-server")
+    server = ServerProcess(server_env(workdir), workdir / "server.log")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["375x812", "1280x800"])
@@ -29,22 +43,23 @@ def test_screenshots_of_directory_room_and_facilitator_view(
     pages: Pages, app_server: ServerProcess, size: tuple[int, int]
 ) -> None:
     label = f"{size[0]}x{size[1]}"
+    room = ROOMS[size]
     member = pages.open(size=size)
     expect(member.locator("body")).to_have_attribute("data-rooms", "loaded")
     screenshot(member, f"directory-{label}")
 
     with wire_client(app_server.ws) as peer:
-        peer.enter(ROOM)
-        peer.say(ROOM, "Evening all. Mum had a hard day, so I'm just glad to sit down.")
-        enter_room(member, ROOM)
+        peer.enter(room)
+        peer.say(room, "Evening all. Mum had a hard day, so I'm just glad to sit down.")
+        enter_room(member, room)
         screenshot(member, f"room-rules-{label}")
         agree(member)
-        peer.say(ROOM, "Same here. Does anyone else feel guilty taking time for themselves?")
-        say(member, f"I do. Reading this helps. <3 ({label})")
+        peer.say(room, "Same here. Does anyone else feel guilty taking time for themselves?")
+        say(member, "I do. Reading this helps <3")
 
         facilitator = pages.open(size=size)
         sign_in_as_facilitator(facilitator, facilitator_token("Sam"))
-        enter_room(facilitator, ROOM)
+        enter_room(facilitator, room)
         agree(facilitator)
         say(facilitator, "Welcome, everyone. Remember it's fine to just listen tonight.")
         expect(facilitator.locator("#participants .participant")).not_to_have_count(0)
