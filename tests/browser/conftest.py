@@ -100,7 +100,7 @@ class Pages:
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         page.on("dialog", self._on_dialog)
         page.goto(path)
-        expect(page.locator("body")).to_have_attribute("data-state", "connected")
+        wait_for_body(page, "data-state", "connected")
         return page
 
     def _on_console(self, message: ConsoleMessage) -> None:
@@ -156,25 +156,39 @@ def pages(browser: Browser, app_server: ServerProcess) -> Iterator[Pages]:
 
 
 # ---------- what tests do on a page ----------
+# Readiness is awaited with wait_for_selector/wait_for_function (they watch the page), not with
+# `expect`, whose retries back off to a second and would make the suite several times slower.
+
+
+def wait_for_body(page: Page, attribute: str, value: str) -> None:
+    """Wait until `<body>` carries a readiness flag."""
+    page.wait_for_selector(f'body[{attribute}="{value}"]', state="attached")
+
+
+def seen(page: Page, text: str) -> Locator:
+    """Wait until a message with exactly `text` is on the page; its item."""
+    found = message(page, text).last
+    found.wait_for()
+    return found
 
 
 def enter_room(page: Page, room: str) -> None:
     """Open a room and wait until it is joined (the ground rules are shown, not agreed)."""
     page.goto(f"/#/room/{room}")
-    expect(page.locator("body")).to_have_attribute("data-room-state", "joined")
+    wait_for_body(page, "data-room-state", "joined")
 
 
 def agree(page: Page) -> None:
     page.get_by_role("button", name="I agree to the ground rules").click()
-    expect(page.locator("#message-input")).to_be_enabled()
+    page.wait_for_selector("#message-input:enabled")
 
 
 def say(page: Page, text: str) -> None:
     """Type and send with Enter; wait until the message is back from the server."""
     page.locator("#message-input").fill(text)
     page.locator("#message-input").press("Enter")
-    expect(message(page, text).last).to_be_visible()
-    expect(page.locator("#message-input")).to_have_value("")
+    seen(page, text)
+    page.wait_for_function("document.getElementById('message-input').value === ''")
 
 
 def message(page: Page, text: str) -> Locator:
@@ -190,8 +204,8 @@ def sign_in_as_facilitator(page: Page, token: str) -> None:
     page.locator("#fac-details summary").click()
     page.get_by_label("Facilitator token").fill(token)
     page.get_by_role("button", name="Sign in as facilitator").click()
-    expect(page.locator("body")).to_have_attribute("data-role", "facilitator")
-    expect(page.locator("body")).to_have_attribute("data-state", "connected")
+    wait_for_body(page, "data-role", "facilitator")
+    wait_for_body(page, "data-state", "connected")
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -22,8 +22,10 @@ from tests.browser.conftest import (
     facilitator_token,
     message,
     say,
+    seen,
     server_env,
     sign_in_as_facilitator,
+    wait_for_body,
 )
 from tests.support import ServerProcess
 
@@ -90,7 +92,7 @@ def test_a_muted_member_sees_time_left_and_cannot_send_then_is_removed(pages: Pa
     expect(facilitator.locator("#fac-panel-status")).to_contain_text(f"{handle} is muted")
 
     act(facilitator, "Remove", handle, minutes="60", reason="Repeated advice after a warning")
-    expect(member.locator("body")).to_have_attribute("data-room-state", "removed")
+    wait_for_body(member, "data-room-state", "removed")
     expect(member.locator('[data-key="removed"]')).to_contain_text("removed you")
     expect(member.locator('[data-key="removed"]')).to_contain_text("Repeated advice")
     expect(member.locator("#composer")).to_be_hidden()
@@ -99,7 +101,7 @@ def test_a_muted_member_sees_time_left_and_cannot_send_then_is_removed(pages: Pa
 
     # Coming back too soon is refused, and the page says so instead of joining.
     member.reload()
-    expect(member.locator("body")).to_have_attribute("data-room-state", "removed")
+    wait_for_body(member, "data-room-state", "removed")
     expect(member.locator('[data-key="removed"]')).to_contain_text("come back after")
 
 
@@ -117,7 +119,7 @@ def test_a_deleted_message_disappears_for_everyone(pages: Pages) -> None:
     facilitator, member, handle = session(pages, "recovery")
     text = unique("Here is where you can buy")
     say(member, text)
-    expect(message(facilitator, text)).to_be_visible()
+    seen(facilitator, text)
     message(facilitator, text).get_by_role("button", name=f"Delete message from {handle}").click()
     dialog = facilitator.locator("#mod-dialog")
     dialog.get_by_role("button", name="Delete", exact=True).click()
@@ -200,7 +202,7 @@ def test_crisis_language_is_never_blocked_and_brings_help(pages: Pages) -> None:
     text = unique("Honestly some nights I want to die")
     say(member, text)
     # The room still sees it; the author privately sees where to get help right now.
-    expect(message(facilitator, text)).to_be_visible()
+    seen(facilitator, text)
     support = member.get_by_role("region", name="You don't have to go through this alone")
     expect(support).to_be_visible()
     expect(support).to_contain_text("988")

@@ -16,7 +16,9 @@ from tests.browser.conftest import (
     facilitator_token,
     message,
     say,
+    seen,
     sign_in_as_facilitator,
+    wait_for_body,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,10 +35,10 @@ def test_two_members_chat_in_real_time(pages: Pages) -> None:
         agree(page)
     first = unique("Hi, first time here")
     say(alex, first)
-    expect(message(blair, first)).to_be_visible()
+    seen(blair, first)
     reply = unique("Welcome, glad you came")
     say(blair, reply)
-    expect(message(alex, reply)).to_be_visible()
+    seen(alex, reply)
 
     # Each sees the other's handle, a time, and their own messages marked as theirs.
     alex_handle = alex.locator("#my-handle").inner_text()
@@ -60,10 +62,10 @@ def test_a_member_can_read_at_once_but_must_agree_before_writing(pages: Pages) -
     # Listen first: the rules and the conversation are there before agreeing.
     expect(newcomer.get_by_role("heading", name="Ground rules")).to_be_visible()
     expect(newcomer.locator("#rules-list li").first).to_be_visible()
-    expect(message(newcomer, earlier)).to_be_visible()
+    seen(newcomer, earlier)
     expect(newcomer.locator("#message-input")).to_be_disabled()
     expect(newcomer.get_by_role("button", name="Send")).to_be_disabled()
-    expect(newcomer.locator("body")).to_have_attribute("data-composer", "closed")
+    wait_for_body(newcomer, "data-composer", "closed")
     # Typing goes nowhere.
     newcomer.locator("#messages").click()
     newcomer.keyboard.type("hello")
@@ -73,7 +75,7 @@ def test_a_member_can_read_at_once_but_must_agree_before_writing(pages: Pages) -
     expect(newcomer.locator("#rules")).to_be_hidden()
     later = unique("Thanks for having me")
     say(newcomer, later)
-    expect(message(speaker, later)).to_be_visible()
+    seen(speaker, later)
 
 
 def test_markup_in_a_message_shows_as_text_and_runs_nothing(pages: Pages) -> None:
@@ -101,7 +103,7 @@ def test_a_reload_keeps_the_same_member_and_agreement(pages: Pages) -> None:
     token = page.evaluate("localStorage.getItem('psc.member-token')")
     assert token
     page.reload()
-    expect(page.locator("body")).to_have_attribute("data-room-state", "joined")
+    wait_for_body(page, "data-room-state", "joined")
     expect(page.locator("#my-handle")).to_have_text(handle)
     expect(page.locator("#message-input")).to_be_enabled()
     again = unique("Still me after a reload")
@@ -113,7 +115,7 @@ def test_a_refused_token_is_dropped_for_a_new_member(pages: Pages) -> None:
     page = pages.open()
     page.evaluate("localStorage.setItem('psc.member-token', 'forged.token.value')")
     page.reload()
-    expect(page.locator("body")).to_have_attribute("data-state", "connected")
+    wait_for_body(page, "data-state", "connected")
     token = page.evaluate("localStorage.getItem('psc.member-token')")
     assert token and token != "forged.token.value"
     enter_room(page, "general-check-in")
@@ -121,7 +123,7 @@ def test_a_refused_token_is_dropped_for_a_new_member(pages: Pages) -> None:
 
 def test_directory_search_categories_and_live_counts(pages: Pages) -> None:
     page = pages.open()
-    expect(page.locator("body")).to_have_attribute("data-rooms", "loaded")
+    wait_for_body(page, "data-rooms", "loaded")
     cards = page.locator("#rooms .room-card")
     expect(cards).to_have_count(8)
     expect(page.get_by_role("heading", name="This is not")).to_be_visible()
@@ -172,17 +174,17 @@ def _tab_to(page: Page, selector: str, presses: int = 60) -> None:
 
 def test_keyboard_only(pages: Pages) -> None:
     page = pages.open()
-    expect(page.locator("body")).to_have_attribute("data-rooms", "loaded")
+    wait_for_body(page, "data-rooms", "loaded")
     _tab_to(page, '#rooms a[href="#/room/recovery"]')
     page.keyboard.press("Enter")
-    expect(page.locator("body")).to_have_attribute("data-room-state", "joined")
+    wait_for_body(page, "data-room-state", "joined")
     _tab_to(page, "#agree")
     page.keyboard.press("Enter")
     expect(page.locator("#message-input")).to_be_focused()
     text = unique("Typed without a mouse")
     page.keyboard.type(text)
     page.keyboard.press("Enter")
-    expect(message(page, text)).to_be_visible()
+    seen(page, text)
     # The log is announced politely; history is not re-read when it is put in.
     log = page.get_by_role("log")
     expect(log).to_have_attribute("aria-live", "polite")
@@ -196,7 +198,7 @@ def test_keyboard_only(pages: Pages) -> None:
 
 def test_phone_width_has_no_sideways_scrolling(pages: Pages) -> None:
     page = pages.open(size=(360, 740))
-    expect(page.locator("body")).to_have_attribute("data-rooms", "loaded")
+    wait_for_body(page, "data-rooms", "loaded")
     enter_room(page, "general-check-in")
     agree(page)
     say(page, unique("a-very-long-word-" * 8))
@@ -246,6 +248,6 @@ def test_a_refused_facilitator_token_leaves_a_member(pages: Pages) -> None:
     page.get_by_label("Facilitator token").fill("not-a-real-token")
     page.get_by_role("button", name="Sign in as facilitator").click()
     expect(page.locator("#fac-problem")).to_contain_text("not accepted")
-    expect(page.locator("body")).to_have_attribute("data-state", "connected")
-    expect(page.locator("body")).to_have_attribute("data-role", "member")
+    wait_for_body(page, "data-state", "connected")
+    wait_for_body(page, "data-role", "member")
     assert page.evaluate("sessionStorage.getItem('psc.facilitator-token')") is None

@@ -16,6 +16,7 @@ from tests.browser.conftest import (
     message,
     say,
     server_env,
+    wait_for_body,
     wire_client,
 )
 from tests.support import RedisServer, ServerProcess
@@ -57,8 +58,8 @@ def test_restart_reconnects_and_shows_missed_messages(
             for text in missed:
                 client.say(ROOM, text)
 
-            expect(body).to_have_attribute("data-state", "connected")
-            expect(body).to_have_attribute("data-room-state", "joined")
+            wait_for_body(page, "data-state", "connected")
+            wait_for_body(page, "data-room-state", "joined")
             for text in missed:
                 expect(message(page, text)).to_have_count(1)
             if broker == "redis":

@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     screenshot,
     server_env,
     sign_in_as_facilitator,
+    wait_for_body,
     wire_client,
 )
 from tests.support import ServerProcess
@@ -45,7 +46,7 @@ def test_screenshots_of_directory_room_and_facilitator_view(
     label = f"{size[0]}x{size[1]}"
     room = ROOMS[size]
     member = pages.open(size=size)
-    expect(member.locator("body")).to_have_attribute("data-rooms", "loaded")
+    wait_for_body(member, "data-rooms", "loaded")
     screenshot(member, f"directory-{label}")
 
     with wire_client(app_server.ws) as peer:
