@@ -66,3 +66,5 @@ def test_screenshots_of_directory_room_and_facilitator_view(
         expect(facilitator.locator("#participants .participant")).not_to_have_count(0)
         screenshot(member, f"room-{label}")
         screenshot(facilitator, f"facilitator-{label}")
+        member.emulate_media(color_scheme="dark", reduced_motion="reduce")
+        screenshot(member, f"room-dark-{label}")
