@@ -408,6 +408,7 @@
     $("room-notices").replaceChildren();
     $("identity").hidden = true;
     $("rules").hidden = true;
+    $("rules-show").hidden = true;
     $("support").hidden = true;
     $("composer").hidden = true;
     $("message-input").value = "";
@@ -502,10 +503,11 @@
     const agreed = Number(getItem("session", AGREED_PREFIX + cur.id)) || 0;
     if (agreed >= cur.rulesVersion) {
       cur.agreedVersion = agreed;
+      showRules(false);
       agree(cur, true);
     } else {
       cur.agreedVersion = 0;
-      $("rules").hidden = false;
+      showRules(true);
     }
     $("composer").hidden = false;
     body.dataset.roomState = "joined";
@@ -518,11 +520,22 @@
       if (S.cur !== cur) return;
       cur.agreedVersion = cur.rulesVersion;
       setItem("session", AGREED_PREFIX + cur.id, String(cur.rulesVersion));
-      $("rules").hidden = true;
+      showRules(false);
       clearNotice("rules");
       updateComposer();
       if (!silent) $("message-input").focus();
     });
+  }
+
+  // Before agreeing the rules stand open with the agree button; afterwards they can be read
+  // again from the "Ground rules" toggle.
+  function showRules(open) {
+    const cur = S.cur;
+    const agreed = Boolean(cur && cur.agreedVersion > 0 && cur.agreedVersion >= cur.rulesVersion);
+    $("rules").hidden = !open;
+    $("agree").hidden = agreed;
+    $("rules-show").hidden = !agreed;
+    $("rules-show").setAttribute("aria-expanded", String(open && agreed));
   }
 
   function renderRules(rules) {
@@ -579,7 +592,7 @@
     const version = Number(f.rules_version) || cur.rulesVersion;
     if (version > cur.rulesVersion && cur.agreedVersion > 0) {
       cur.rulesVersion = version;
-      $("rules").hidden = false;
+      showRules(true);
       setNotice("rules", "The ground rules have changed. Please read them and agree again " +
         "to keep writing.", "warn");
       announce("The ground rules have changed.");
@@ -742,7 +755,7 @@
         return;
       case "rules_not_accepted":
         cur.agreedVersion = 0;
-        $("rules").hidden = false;
+        showRules(true);
         updateComposer();
         return alertStatus("Please agree to the ground rules before writing.");
       case "slow_mode":
@@ -840,6 +853,7 @@
     cur.joined = false;
     body.dataset.roomState = "removed";
     $("rules").hidden = true;
+    $("rules-show").hidden = true;
     $("composer").hidden = true;
     $("fac-panel").hidden = true;
     const when = until ? ` You can come back after ${fmtUntil(until)}.` : "";
@@ -1095,11 +1109,18 @@
     $("audit").hidden = false;
   }
 
-  function roomFrame(type, extra, doneText) {
+  function roomFrame(type, extra, doneText, control) {
     const cur = S.cur;
     if (!cur) return;
-    request({ type, room: cur.id, ...extra }, () => facStatus(doneText),
-      (err) => facAlert(`That did not work: ${err.message || err.code}.`));
+    request({ type, room: cur.id, ...extra }, () => facStatus(doneText), (err) => {
+      if (err.code === "unknown_type" && control) {
+        // An older server without this action: say so once and put the control away.
+        control.disabled = true;
+        facAlert("This server does not support that action yet.");
+        return;
+      }
+      facAlert(`That did not work: ${err.message || err.code}.`);
+    });
   }
 
   function updateFacilitatorSignin(problem) {
@@ -1238,6 +1259,7 @@
       connect();
     });
     $("agree").addEventListener("click", () => { if (S.cur) agree(S.cur, false); });
+    $("rules-show").addEventListener("click", () => showRules($("rules").hidden));
     $("composer").addEventListener("submit", submitMessage);
     $("message-input").addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) submitMessage(ev);
@@ -1288,7 +1310,7 @@
     $("pause-toggle").addEventListener("click", () => {
       const paused = S.cur && S.cur.paused;
       roomFrame(paused ? "resume" : "pause", {}, paused ? "The room has resumed." :
-        "The room is paused.");
+        "The room is paused.", $("pause-toggle"));
     });
     $("announce-form").addEventListener("submit", (ev) => {
       ev.preventDefault();

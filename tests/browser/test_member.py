@@ -73,6 +73,14 @@ def test_a_member_can_read_at_once_but_must_agree_before_writing(pages: Pages) -
 
     agree(newcomer)
     expect(newcomer.locator("#rules")).to_be_hidden()
+    # The rules can be read again at any time.
+    reread = newcomer.get_by_role("button", name="Ground rules")
+    reread.click()
+    expect(newcomer.locator("#rules-list")).to_be_visible()
+    expect(reread).to_have_attribute("aria-expanded", "true")
+    expect(newcomer.get_by_role("button", name="I agree to the ground rules")).to_be_hidden()
+    reread.click()
+    expect(newcomer.locator("#rules")).to_be_hidden()
     later = unique("Thanks for having me")
     say(newcomer, later)
     seen(speaker, later)
