@@ -37,8 +37,11 @@ fmt: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Browser tests run in a pytest process of their own: Playwright drives Chromium from its own
+# event loop, which must not share a process with the asyncio-based suites.
 test: lint types
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -m browser --cov-append tests/browser
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -38,7 +38,18 @@ __all__ = ["create_app", "load_catalog"]
 
 log = logging.getLogger("peer_support.app")
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+def _static_dir() -> Path:
+    """The web client: shipped as the package `peer_support_static` (static/ in the repo)."""
+    try:
+        import peer_support_static  # type: ignore[import-not-found]
+
+        return Path(peer_support_static.__file__).resolve().parent
+    except ImportError:  # running from a checkout that was not installed
+        return Path(__file__).resolve().parent.parent / "static"
+
+
+STATIC_DIR = _static_dir()
 
 CLOSE_RESTARTING = 1012
 CLOSE_NO_HELLO = 4408
@@ -188,10 +199,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await session.stop()
 
     async def _serve(ws: WebSocket, session: Session) -> None:
-        deadline: float | None = settings.hello_timeout_s
+        # One deadline for hello from the moment of connection; frames before it do not extend it.
+        hello_by: float | None = asyncio.get_running_loop().time() + settings.hello_timeout_s
         while session.close_code is None:
             try:
-                async with asyncio.timeout(deadline):
+                async with asyncio.timeout_at(hello_by):
                     message = await ws.receive()
             except TimeoutError:
                 session.close(CLOSE_NO_HELLO, "no hello in time")
@@ -200,7 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 return
             await _handle(session, message)
             if session.member is not None:
-                deadline = None
+                hello_by = None
 
     async def _handle(session: Session, message: Message) -> None:
         ref: str | None = None
@@ -210,13 +222,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 raise ChatError(ErrorCode.BAD_REQUEST, "frames must be text (JSON)")
             if len(text) > settings.max_frame_bytes:
                 raise ChatError(ErrorCode.TOO_LARGE, "frame is too large")
+            frame, ref = wire.parse(text)  # bounded work; gives the ref for the answer
             wait = session.frames.take(time.time())
             if wait > 0:
                 if session.frames.strikes >= settings.flood_strikes:
                     session.close(CLOSE_FLOODING, "too many frames")
                     return
                 raise ChatError(ErrorCode.RATE_LIMITED, "too many frames", retry_after=wait)
-            frame, ref = wire.parse(text)
             kind = frame["type"]
             handler = HANDLERS.get(kind)
             if handler is None:

@@ -15,7 +15,7 @@ from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from rooms.history import replay
 from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
-from rooms.text import prepare
+from rooms.text import normalize, prepare
 from server import wire
 from server.hub import LocalRoom
 from server.moderate import MODERATION_HANDLERS, add_queue_item, support_frame, to_facilitators
@@ -27,6 +27,7 @@ __all__ = ["HANDLERS", "Handler", "evict", "leave_all", "publish_text", "room_st
 Handler = Callable[[Services, Session, dict[str, Any], str | None], Awaitable[None]]
 
 _HANDLE_TTL_MS = 90 * 86400 * 1000
+_CW_CHARS = 40
 
 
 def _iso(ts: float) -> str:
@@ -73,17 +74,17 @@ async def hello(svc: Services, session: Session, frame: dict[str, Any], ref: str
     )
 
 
-async def _claim_handle(svc: Services, session: Session, room: RoomId, pid: ParticipantId) -> str:
+async def _claim_handle(
+    svc: Services, session: Session, room: RoomId, pid: ParticipantId, role: Role
+) -> str:
     assert session.member is not None
-    if session.facilitator is not None:
+    if role is Role.FACILITATOR and session.facilitator is not None:
         name = session.facilitator.name[:40]
         candidates = [name, *(f"{name} {i}" for i in range(2, 10))]
     else:
         key = svc.tokens.identity_key
         candidates = [handle_candidate(key, session.member, room, i) for i in range(12)]
-    handle = await svc.broker.claim_handle(
-        room, pid, candidates, _HANDLE_TTL_MS, session.role.value
-    )
+    handle = await svc.broker.claim_handle(room, pid, candidates, _HANDLE_TTL_MS, role.value)
     if handle is None:
         raise ChatError(ErrorCode.LIMIT_REACHED, "no free handle in this room")
     return handle
@@ -103,17 +104,23 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         raise ChatError(ErrorCode.LIMIT_REACHED, "too many rooms on one connection")
     assert session.member is not None
     pid = participant_id(svc.tokens.identity_key, session.member, room.id)
-    handle = await _claim_handle(svc, session, room.id, pid)
-    membership = Membership(room=room, participant=pid, handle=handle)
+    claim = session.facilitator
+    role = (
+        Role.FACILITATOR
+        if claim is not None and claim.may_moderate(room.id, svc.now())
+        else Role.MEMBER
+    )
+    handle = await _claim_handle(svc, session, room.id, pid, role)
+    membership = Membership(room=room, participant=pid, handle=handle, role=role)
     local = await svc.hub.attach(session, room.id)
     try:
-        local.view.check_join(pid, session.role, int(svc.now() * 1000))
+        local.view.check_join(pid, role, int(svc.now() * 1000))
     except ChatError:
         svc.hub.detach(session, local)
         raise
     session.rooms[room.id] = membership
     try:
-        summary = wire.encode(membership.summary(session.role))
+        summary = wire.encode(membership.summary())
         first_here = svc.hub.count_in(local, pid, summary)
         now_ms = int(svc.now() * 1000)
         change = None
@@ -126,7 +133,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         plan = replay(page, since, epoch)
         participants = [json.loads(p) for p in await svc.broker.participants(room.id, now_ms)]
         queue = None
-        if session.role is Role.FACILITATOR:
+        if role is Role.FACILITATOR:
             queue = [i for i in await svc.broker.queue_items(room.id) if i["status"] == "open"]
     except BaseException:
         await _leave(svc, session, membership, local, announce=False)
@@ -138,7 +145,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             "room": room.id,
             "participant": pid,
             "handle": handle,
-            "role": session.role.value,
+            "role": role.value,
             "rules": list(room.rules),
             "rules_version": room.rules_version,
             "description": room.description,
@@ -155,7 +162,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     svc.hub.promote(session, local, plan.last_id)
     if change is not None and change.changed:
         presence = {"type": "presence", "room": room.id, "members": change.members}
-        presence.update(event="join", **membership.summary(session.role))
+        presence.update(event="join", **membership.summary())
         await svc.broker.publish(room.id, "R" + wire.encode(presence))
 
 
@@ -195,11 +202,28 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     if local is None:
         raise ChatError(ErrorCode.NOT_JOINED, "join the room first")
     now_ms = int(now * 1000)
-    local.view.check_send(membership.participant, session.role, now_ms, membership.last_sent_ms)
+    role = session.role_in(membership, now)
+    local.view.check_send(membership.participant, role, now_ms, membership.last_sent_ms)
     wait = session.sends.take(now)
     if wait > 0:
         raise ChatError(ErrorCode.RATE_LIMITED, "sending too fast", retry_after=round(wait, 2))
-    msg_id = await publish_text(svc, session, membership, raw, {})
+    extra: dict[str, Any] = {}
+    cw = frame.get("cw")
+    if cw is not None:
+        if not isinstance(cw, str) or len(cw) > 160:
+            raise ChatError(
+                ErrorCode.BAD_REQUEST, f"cw must be text of at most {_CW_CHARS} characters"
+            )
+        try:
+            extra["cw"] = normalize(cw, _CW_CHARS)
+        except ChatError:
+            raise ChatError(
+                ErrorCode.BAD_REQUEST, f"cw must be text of at most {_CW_CHARS} characters"
+            ) from None
+    if frame.get("conversation") is not None:
+        # Never let a message meant for a private conversation reach the whole room.
+        raise ChatError(ErrorCode.NOT_FOUND, "no such conversation")
+    msg_id = await publish_text(svc, session, membership, raw, extra)
     membership.last_sent_ms = now_ms
     _ack(session, ref, room=membership.room.id, id=msg_id)
     if svc.crisis.matches(raw):
@@ -229,7 +253,7 @@ async def publish_text(
         {
             "participant": membership.participant,
             "handle": membership.handle,
-            "role": session.role.value,
+            "role": session.role_in(membership, now).value,
             "text": text.text,
             "html": text.html,
             "ts": _iso(now),
@@ -256,7 +280,7 @@ async def _leave(
     )
     if announce and change.changed:
         presence = {"type": "presence", "room": membership.room.id, "members": change.members}
-        presence.update(event="leave", **membership.summary(session.role))
+        presence.update(event="leave", **membership.summary())
         await svc.broker.publish(membership.room.id, "R" + wire.encode(presence))
 
 

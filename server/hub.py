@@ -55,11 +55,15 @@ class LocalRoom:
     def broadcast(self, frame: str, role: Role | None = None) -> None:
         """Deliver to every local socket of the room (only those with `role`, if given)."""
         for session in self.sessions:
-            if role is None or session.role is role:
+            if role is None or self._role_of(session) is role:
                 session.deliver(frame)
         for joining, pending in self.joining.items():
-            if role is None or joining.role is role:
+            if role is None or self._role_of(joining) is role:
                 pending.append(frame)
+
+    def _role_of(self, session: Session) -> Role | None:
+        membership = session.rooms.get(self.id)
+        return membership.role if membership is not None else None
 
     @property
     def empty(self) -> bool:

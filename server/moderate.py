@@ -164,7 +164,7 @@ def _actor(session: Session, membership: Membership, spec: ActionSpec, now: floa
         raise ChatError(ErrorCode.FORBIDDEN, "only facilitators can do that")
     if now >= claim.expires_at:
         raise ChatError(ErrorCode.UNAUTHORIZED, "facilitator token has expired")
-    if not claim.may_moderate(membership.room.id, now):
+    if session.role_in(membership, now) is not Role.FACILITATOR:
         raise ChatError(ErrorCode.FORBIDDEN, "you do not facilitate this room")
     return claim.name
 
@@ -199,7 +199,8 @@ def _handler(
         if spec.name == "lock":
             infos = await svc.broker.participants(room, int(now * 1000))
             present = tuple(ParticipantId(json.loads(i)["participant"]) for i in infos)
-        request = Request(room, by, session.role, int(now * 1000), fields, target, author, present)
+        role = session.role_in(membership, now)
+        request = Request(room, by, role, int(now * 1000), fields, target, author, present)
         outcome = spec.decide(request, local.view)
         ack: dict[str, Any] = {}
         for effect in outcome.effects:
@@ -220,6 +221,7 @@ def _handler(
                 entry["reason"] = f"{fields['seconds']} s"
             keep = svc.settings.audit_days * 86400 * 1000
             await svc.broker.audit_append(room, wire.encode(entry), keep, 1000)
+        ack.update({k: v for k, v in outcome.ack.items() if k != "until_ms"})
         if "until_ms" in outcome.ack:
             ack["until"] = iso_ms(outcome.ack["until_ms"])
         session.deliver(wire.encode({"type": "ack", "ref": ref, "room": room, **ack}))

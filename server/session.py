@@ -36,16 +36,17 @@ class Membership:
     room: Room
     participant: ParticipantId
     handle: str
+    role: Role = Role.MEMBER  # facilitator only in rooms the facilitator token names
     agreed_version: int = 0
     listening: bool = False
     last_sent_ms: int | None = None
 
-    def summary(self, role: Role) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         """The participant as others see it (presence and `participants` lists)."""
         return {
             "participant": self.participant,
             "handle": self.handle,
-            "role": role.value,
+            "role": self.role.value,
             "listening": self.listening,
         }
 
@@ -73,6 +74,15 @@ class Session:
         self._outbox_max = outbox_max
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._write_forever(), name="session-writer")
+
+    def role_in(self, membership: Membership, now: float) -> Role:
+        """The role that counts in a room now: a facilitator token that expired while the socket
+        stayed open no longer exempts or empowers."""
+        if membership.role is Role.FACILITATOR:
+            claim = self.facilitator
+            if claim is None or not claim.may_moderate(membership.room.id, now):
+                return Role.MEMBER
+        return membership.role
 
     def deliver(self, frame: str) -> None:
         """Queue an encoded frame; never blocks. Overflow closes the session with 4008."""

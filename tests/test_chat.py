@@ -304,3 +304,56 @@ async def test_origin_allow_list(start_server: StartServer, connect: ConnectClie
     assert (await ok.join(ROOM))["type"] == "joined"
     own = await connect(server.ws, origin=f"http://127.0.0.1:{server.port}")
     assert (await own.join(ROOM))["type"] == "joined"
+
+
+async def test_content_warning_travels_with_the_message(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    a = await connect(server.ws)
+    b = await connect(server.ws)
+    await a.enter(ROOM)
+    await b.enter(ROOM)
+    ack = await a.request({"type": "send", "room": ROOM, "text": "about my loss", "cw": "grief"})
+    assert (await b.expect("message", id=ack["id"]))["cw"] == "grief"
+    too_long = await a.request({"type": "send", "room": ROOM, "text": "x", "cw": "c" * 41})
+    assert too_long["code"] == "bad_request"
+
+
+async def test_private_conversation_text_never_reaches_the_room(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    a = await connect(server.ws)
+    b = await connect(server.ws)
+    await a.enter(ROOM)
+    await b.enter(ROOM)
+    answer = await a.request(
+        {"type": "send", "room": ROOM, "text": "only for you", "conversation": "c-unknown"}
+    )
+    assert answer["code"] == "not_found"
+    await b.quiet("message")
+
+
+async def test_rate_limited_frames_keep_their_ref(
+    start_server: StartServer, connect: ConnectClient
+) -> None:
+    server = await start_server(FRAME_BURST="2", FRAME_PER_SECOND="0.1")
+    a = await connect(server.ws)  # hello spends one token
+    await a.send({"type": "leave", "room": ROOM, "ref": "first"})
+    await a.send({"type": "leave", "room": ROOM, "ref": "second"})
+    error = await a.expect("error", ref="second")
+    assert error["code"] == "rate_limited" and error["retry_after"] > 0
+
+
+async def test_frames_before_hello_do_not_extend_its_deadline(
+    start_server: StartServer, connect: ConnectClient
+) -> None:
+    server = await start_server(HELLO_TIMEOUT_SECONDS="0.6")
+    a = await connect(server.ws, hello=False)
+    for _ in range(8):  # keep talking, never say hello
+        await a.send({"type": "join", "room": ROOM})
+        try:
+            await a.expect("error", seconds=0.2)
+        except AssertionError:
+            break
+    await a.ws.wait_closed()
+    assert a.ws.close_code == 4408

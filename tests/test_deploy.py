@@ -376,11 +376,6 @@ def _build_image_tree(tmp_path: Path) -> Path:
     return lib
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: static/ is read from next to the source tree (server/app.py STATIC_DIR), "
-    "so `pip install .` (the image) serves no web client; ship it as package data",
-)
 def test_installed_package_serves_the_web_client_and_rooms(tmp_path: Path) -> None:
     """What the image runs: the installed packages only, away from the repository."""
     lib = _build_image_tree(tmp_path)

@@ -322,3 +322,26 @@ async def test_crisis_language_never_blocks_and_alerts(
     assert not any(f["type"] in ("alert", "queue_item") for f in other.frames)
     await member.say(ROOM, "the skills I learned")  # no false alarm on "kill" inside "skills"
     await fac.quiet("alert")
+
+
+async def test_scoped_facilitator_is_a_member_elsewhere(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    sam = await facilitator(server, connect)
+    await sam.enter(ROOM)
+    assert (await sam.request({"type": "lock", "room": ROOM}))["type"] == "ack"
+    scoped = await facilitator(server, connect, name="Ana", rooms=["grief-and-loss"])
+    assert (await scoped.request({"type": "join", "room": ROOM}))["code"] == "locked"
+    joined = await scoped.join("general-check-in")
+    assert joined["role"] == "member" and joined["handle"] != "Ana"
+    own = await scoped.join("grief-and-loss")
+    assert own["role"] == "facilitator" and own["handle"] == "Ana"
+
+
+async def test_acks_say_what_the_action_did(server: AppServer, connect: ConnectClient) -> None:
+    fac, member, joined, other = await room_with(server, connect)
+    ack = await fac.request(
+        {"type": "mute", "room": ROOM, "participant": joined["participant"], "minutes": 1}
+    )
+    assert ack["participant"] == joined["participant"] and ack["until"].endswith("Z")
+    assert (await fac.request({"type": "slow", "room": ROOM, "seconds": 5}))["seconds"] == 5
