@@ -53,6 +53,10 @@ class RoomView:
     admitted: frozenset[str] = frozenset()  # present when the room was locked: may rejoin
     slow: int = 0
     paused: bool = False
+    facilitators: int = 0  # facilitators present in the room, on any process
+    hands: list[str] = field(default_factory=list)  # raised hands, in order
+    turn: str | None = None  # who was called on, in one-at-a-time rooms
+    conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> RoomView:
@@ -78,6 +82,15 @@ class RoomView:
             self.slow = int(value or 0)
         elif kind == "pause":
             self.paused = value is not None
+        elif kind == "hands":
+            self.hands = [str(p) for p in value or ()]
+        elif kind == "turn":
+            self.turn = str(value) if value else None
+        elif kind == "conv":
+            if value is None:
+                self.conversations.pop(who, None)
+            else:
+                self.conversations[who] = dict(value)
 
     def _active(
         self, table: dict[ParticipantId, Sanction], who: ParticipantId, now_ms: int
@@ -106,15 +119,35 @@ class RoomView:
         if self.locked and who not in self.admitted:
             raise ChatError(ErrorCode.LOCKED, "this room is not taking new people right now")
 
+    def waiting(self, requires_facilitator: bool) -> bool:
+        """A room that needs a facilitator waits while none is present."""
+        return requires_facilitator and self.facilitators == 0
+
     def check_send(
-        self, who: ParticipantId, role: Role, now_ms: int, last_sent_ms: int | None
+        self,
+        who: ParticipantId,
+        role: Role,
+        now_ms: int,
+        last_sent_ms: int | None,
+        *,
+        listening: bool = False,
+        requires_facilitator: bool = False,
+        one_at_a_time: bool = False,
     ) -> None:
-        """Raise `muted` (with `until`) or `slow_mode` (with `retry_after` seconds)."""
+        """Raise the first reason a participant may not post now: `muted` (with `until`),
+        `listening`, `waiting`, `not_your_turn` or `slow_mode` (with `retry_after` seconds).
+        Facilitators are never refused."""
         if role is Role.FACILITATOR:
             return
         mute = self.mute_of(who, now_ms)
         if mute is not None:
             raise ChatError(ErrorCode.MUTED, "you are muted", until=iso_ms(mute.until_ms))
+        if listening:
+            raise ChatError(ErrorCode.LISTENING, "you are in listen-only mode; choose talk first")
+        if self.waiting(requires_facilitator):
+            raise ChatError(ErrorCode.WAITING, "this room opens when a facilitator is here")
+        if one_at_a_time and self.turn != who:
+            raise ChatError(ErrorCode.NOT_YOUR_TURN, "raise your hand and wait to be called on")
         if self.slow and last_sent_ms is not None:
             wait_ms = last_sent_ms + self.slow * 1000 - now_ms
             if wait_ms > 0:
@@ -122,6 +155,13 @@ class RoomView:
                     ErrorCode.SLOW_MODE, "slow mode is on", retry_after=round(wait_ms / 1000, 1)
                 )
 
-    def state(self) -> dict[str, Any]:
+    def state(self, requires_facilitator: bool) -> dict[str, Any]:
         """The public part of the view, as `room_state` carries it."""
-        return {"locked": self.locked, "slow": self.slow, "paused": self.paused}
+        return {
+            "locked": self.locked,
+            "slow": self.slow,
+            "paused": self.paused,
+            "waiting": self.waiting(requires_facilitator),
+            "facilitator_present": self.facilitators > 0,
+            "turn": self.turn,
+        }

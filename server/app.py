@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         rooms = catalog.search(q, category)
         now = time.time()
         try:
-            counts = await broker.member_counts([r.id for r in rooms], int(now * 1000))
+            live = await broker.directory([r.id for r in rooms], int(now * 1000))
         except BrokerUnavailable:
             return JSONResponse({"error": "unavailable"}, status_code=503)
         now_dt = dt.datetime.fromtimestamp(now, dt.UTC)
@@ -171,10 +171,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "name": r.name,
                     "category": r.category,
                     "description": r.description,
-                    "members": counts.get(r.id, 0),
-                    "locked": False,
+                    "members": live[r.id].members,
+                    "locked": live[r.id].locked,
                     "requires_facilitator": r.requires_facilitator,
-                    "facilitator_present": False,
+                    "facilitator_present": live[r.id].facilitators > 0,
                     "one_at_a_time": r.one_at_a_time,
                     "next_session": (ns.isoformat() if (ns := r.next_session(now_dt)) else None),
                     "in_session": r.in_session(now_dt),

@@ -11,12 +11,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from moderation.actions.base import AddItem
+from moderation.contact import find_contact_details
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from rooms.history import replay
 from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
 from rooms.text import normalize, prepare
 from server import wire
+from server.brokers import PresenceChange
 from server.hub import LocalRoom
 from server.moderate import MODERATION_HANDLERS, add_queue_item, support_frame, to_facilitators
 from server.services import Services
@@ -122,6 +124,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     try:
         summary = wire.encode(membership.summary())
         first_here = svc.hub.count_in(local, pid, summary)
+        svc.hub.cancel_deferred_exit(room.id, pid)
         now_ms = int(svc.now() * 1000)
         change = None
         if first_here:
@@ -160,10 +163,24 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     if queue is not None:
         session.deliver(wire.encode({"type": "queue", "room": room.id, "items": queue}))
     svc.hub.promote(session, local, plan.last_id)
+    hands = {"type": "hands", "room": room.id, "queue": local.view.hands}
+    session.deliver(wire.encode(hands))
     if change is not None and change.changed:
-        presence = {"type": "presence", "room": room.id, "members": change.members}
-        presence.update(event="join", **membership.summary())
-        await svc.broker.publish(room.id, "R" + wire.encode(presence))
+        await _announce_presence(svc, membership, "join", change)
+
+
+async def _announce_presence(
+    svc: Services, membership: Membership, event: str, change: PresenceChange
+) -> None:
+    """Tell the room someone came or went; a facilitator's coming and going also changes
+    whether a facilitator-present room is waiting, on every process."""
+    room = membership.room.id
+    presence = {"type": "presence", "room": room, "members": change.members}
+    presence.update(event=event, **membership.summary())
+    await svc.broker.publish(room, "R" + wire.encode(presence))
+    if membership.role is Role.FACILITATOR:
+        staff = {"k": "staff", "n": change.facilitators}
+        await svc.broker.publish(room, "C" + wire.encode(staff))
 
 
 def room_state_frame(svc: Services, local: LocalRoom) -> str:
@@ -174,8 +191,7 @@ def room_state_frame(svc: Services, local: LocalRoom) -> str:
         {
             "type": "room_state",
             "room": local.id,
-            **local.view.state(),
-            "waiting": False,
+            **local.view.state(room.requires_facilitator),
             "one_at_a_time": room.one_at_a_time,
             "rules_version": room.rules_version,
         }
@@ -203,7 +219,28 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         raise ChatError(ErrorCode.NOT_JOINED, "join the room first")
     now_ms = int(now * 1000)
     role = session.role_in(membership, now)
-    local.view.check_send(membership.participant, role, now_ms, membership.last_sent_ms)
+    conversation = wire.opt_str(frame, "conversation", 64)
+    private_to = None
+    if conversation is not None:
+        # A private conversation: only its participant and the room's facilitators may write,
+        # and its text never reaches the rest of the room or the room's history.
+        opened = local.view.conversations.get(conversation)
+        if opened is None or (
+            role is not Role.FACILITATOR and opened["participant"] != membership.participant
+        ):
+            raise ChatError(ErrorCode.NOT_FOUND, "no such conversation")
+        private_to = str(opened["participant"])
+    else:
+        room = membership.room
+        local.view.check_send(
+            membership.participant,
+            role,
+            now_ms,
+            membership.last_sent_ms,
+            listening=membership.listening,
+            requires_facilitator=room.requires_facilitator,
+            one_at_a_time=room.one_at_a_time,
+        )
     wait = session.sends.take(now)
     if wait > 0:
         raise ChatError(ErrorCode.RATE_LIMITED, "sending too fast", retry_after=round(wait, 2))
@@ -220,13 +257,23 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             raise ChatError(
                 ErrorCode.BAD_REQUEST, f"cw must be text of at most {_CW_CHARS} characters"
             ) from None
-    if frame.get("conversation") is not None:
-        # Never let a message meant for a private conversation reach the whole room.
-        raise ChatError(ErrorCode.NOT_FOUND, "no such conversation")
-    msg_id = await publish_text(svc, session, membership, raw, extra)
+    if (
+        private_to is None
+        and role is not Role.FACILITATOR
+        and not membership.room.allow_contact_details
+        and (found := find_contact_details(raw)) is not None
+    ):
+        # Kept from the room; only the author is told, with the reason.
+        held = {"type": "held", "ref": ref, "room": membership.room.id,
+                "reason": "contact_details", "kind": found}  # fmt: skip
+        session.deliver(wire.encode(held))
+        return
+    if conversation is not None:
+        extra["conversation"] = conversation
+    msg_id = await publish_text(svc, session, membership, raw, extra, private_to)
     membership.last_sent_ms = now_ms
     _ack(session, ref, room=membership.room.id, id=msg_id)
-    if svc.crisis.matches(raw):
+    if svc.crisis.matches(raw) and role is not Role.FACILITATOR:
         await _crisis(svc, session, membership, msg_id)
 
 
@@ -242,7 +289,12 @@ async def _crisis(svc: Services, session: Session, membership: Membership, msg_i
 
 
 async def publish_text(
-    svc: Services, session: Session, membership: Membership, raw: str, extra: dict[str, Any]
+    svc: Services,
+    session: Session,
+    membership: Membership,
+    raw: str,
+    extra: dict[str, Any],
+    private_to: str | None = None,
 ) -> int:
     """Prepare the text once, then store and publish the message in one broker round trip."""
     text = prepare(raw, svc.settings.max_text_chars)
@@ -261,13 +313,18 @@ async def publish_text(
         }
     )
     msg_id, _ = await svc.broker.publish_message(
-        room, head, "," + tail[1:], int(now * 1000), svc.limits
+        room, head, "," + tail[1:], int(now * 1000), svc.limits, private_to
     )
     return msg_id
 
 
 async def _leave(
-    svc: Services, session: Session, membership: Membership, local: LocalRoom, announce: bool
+    svc: Services,
+    session: Session,
+    membership: Membership,
+    local: LocalRoom,
+    announce: bool,
+    grace_s: float = 0.0,
 ) -> None:
     session.rooms.pop(membership.room.id, None)
     svc.hub.detach(session, local)
@@ -275,13 +332,25 @@ async def _leave(
         return
     if not svc.hub.count_out(local, membership.participant):
         return
+    if grace_s > 0:
+        # A facilitator's dropped connection: the room keeps them a moment so a reconnect
+        # does not flip it to waiting and back.
+        svc.hub.defer_exit(
+            membership.room.id,
+            membership.participant,
+            grace_s,
+            lambda: _exit_presence(svc, membership, announce),
+        )
+        return
+    await _exit_presence(svc, membership, announce)
+
+
+async def _exit_presence(svc: Services, membership: Membership, announce: bool) -> None:
     change = await svc.broker.presence_exit(
         membership.room.id, membership.participant, svc.process, int(svc.now() * 1000)
     )
     if announce and change.changed:
-        presence = {"type": "presence", "room": membership.room.id, "members": change.members}
-        presence.update(event="leave", **membership.summary())
-        await svc.broker.publish(membership.room.id, "R" + wire.encode(presence))
+        await _announce_presence(svc, membership, "leave", change)
 
 
 async def leave(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
@@ -300,8 +369,40 @@ async def leave_all(svc: Services, session: Session) -> None:
     for membership in list(session.rooms.values()):
         local = svc.hub.rooms.get(membership.room.id)
         if local is not None:
-            await _leave(svc, session, membership, local, announce=True)
+            grace = svc.settings.facilitator_grace_s if membership.role is Role.FACILITATOR else 0.0
+            await _leave(svc, session, membership, local, announce=True, grace_s=grace)
     session.rooms.clear()
+
+
+async def listen(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Listen-only on: the member reads, is shown as listening, and is not called on."""
+    await _set_listening(svc, session, frame, ref, True)
+
+
+async def talk(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Listen-only off."""
+    await _set_listening(svc, session, frame, ref, False)
+
+
+async def _set_listening(
+    svc: Services, session: Session, frame: dict[str, Any], ref: str | None, on: bool
+) -> None:
+    membership = _membership(session, frame)
+    room = membership.room.id
+    if membership.listening != on:
+        membership.listening = on
+        summary = membership.summary()
+        local = svc.hub.rooms.get(room)
+        if local is not None and membership.participant in local.summaries:
+            local.summaries[membership.participant] = wire.encode(summary)
+        await svc.broker.presence_update(room, membership.participant, wire.encode(summary))
+        members = (await svc.broker.member_counts([room], int(svc.now() * 1000)))[room]
+        presence = {"type": "presence", "room": room, "members": members, "event": "update"}
+        presence.update(summary)
+        await svc.broker.publish(room, "R" + wire.encode(presence))
+        if on:
+            await svc.broker.update_list(room, "hands", membership.participant, False, 86400000)
+    _ack(session, ref, room=room, listening=on)
 
 
 async def evict(svc: Services, session: Session, room: RoomId) -> None:
@@ -318,5 +419,7 @@ HANDLERS: dict[str, Handler] = {
     "agree": agree,
     "send": send,
     "leave": leave,
+    "listen": listen,
+    "talk": talk,
     **MODERATION_HANDLERS,
 }

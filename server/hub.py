@@ -52,13 +52,15 @@ class LocalRoom:
             if (m := s.rooms.get(self.id)) is not None and m.participant == participant
         ]
 
-    def broadcast(self, frame: str, role: Role | None = None) -> None:
+    def broadcast(
+        self, frame: str, role: Role | None = None, skip: set[Session] | None = None
+    ) -> None:
         """Deliver to every local socket of the room (only those with `role`, if given)."""
         for session in self.sessions:
-            if role is None or self._role_of(session) is role:
+            if (role is None or self._role_of(session) is role) and not (skip and session in skip):
                 session.deliver(frame)
         for joining, pending in self.joining.items():
-            if role is None or self._role_of(joining) is role:
+            if (role is None or self._role_of(joining) is role) and not (skip and joining in skip):
                 pending.append(frame)
 
     def _role_of(self, session: Session) -> Role | None:
@@ -89,6 +91,7 @@ class Hub:
         self.evict: Callable[[Session, RoomId], Awaitable[None]] | None = None
         self.state_frame: Callable[[LocalRoom], str] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._deferred: dict[tuple[RoomId, ParticipantId], asyncio.Task[None]] = {}
         self.presence_ttl_ms = int(presence_ttl_s * 1000)
 
     # -- delivery (called by the broker, in publish order) -------------------------------------
@@ -124,7 +127,20 @@ class Hub:
             frame = event.get("frame")
             if isinstance(frame, str):
                 role = Role(event["role"]) if event.get("role") else None
-                room.broadcast(frame, role)
+                participant = event.get("participant")
+                if participant:
+                    # A private frame: its participant (any role) and, if named, a role too.
+                    targets = set(room.members_of(str(participant)))
+                    for session in targets:
+                        session.deliver(frame)
+                    if role is not None:
+                        room.broadcast(frame, role, skip=targets)
+                else:
+                    room.broadcast(frame, role)
+        elif kind == "staff":
+            room.view.facilitators = int(event.get("n") or 0)
+            if self.state_frame is not None:
+                room.broadcast(self.state_frame(room))
         elif kind == "set":
             name, value = str(event.get("f")), event.get("v")
             room.view.apply(name, value)
@@ -148,6 +164,10 @@ class Hub:
                 session.deliver(encode(frame))
                 if self.evict is not None:
                     self._spawn(self.evict(session, room.id))
+        elif kind == "hands":
+            room.broadcast(encode({"type": "hands", "room": room.id, "queue": room.view.hands}))
+        elif kind == "conv":
+            pass  # private_opened/private_closed are sent by the acting process
         elif self.state_frame is not None:
             room.broadcast(self.state_frame(room))
 
@@ -179,6 +199,9 @@ class Hub:
                 # Loaded after subscribing: a change published meanwhile is applied twice, which
                 # is harmless (changes set absolute values), rather than lost.
                 room.view = RoomView.from_fields(await self.broker.room_fields(room_id))
+                now_ms = int(time.time() * 1000)
+                infos = [json.loads(i) for i in await self.broker.participants(room_id, now_ms)]
+                room.view.facilitators = sum(1 for i in infos if i.get("role") == "facilitator")
             except BrokerUnavailable as exc:
                 current.set_exception(exc)
                 current.exception()  # retrieved here; waiters re-raise it
@@ -240,8 +263,39 @@ class Hub:
         return False
 
     def local_entries(self) -> list[tuple[RoomId, ParticipantId]]:
-        """Every (room, participant) this process serves, for the presence heartbeat."""
-        return [(r.id, p) for r in self.rooms.values() for p in r.local_count]
+        """Every (room, participant) this process serves or holds in a grace period, for the
+        presence heartbeat."""
+        entries = [(r.id, p) for r in self.rooms.values() for p in r.local_count]
+        return entries + [k for k in self._deferred if k not in entries]
+
+    def defer_exit(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        delay_s: float,
+        exit_: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Run `exit_` (the presence exit) after `delay_s`, unless the participant comes back
+        to this process first (`cancel_deferred_exit`)."""
+        key = (room, participant)
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(delay_s)
+                if self._deferred.get(key) is asyncio.current_task():
+                    del self._deferred[key]
+                await exit_()
+            except BrokerUnavailable:
+                log.warning("deferred presence exit failed: broker unavailable")
+
+        self.cancel_deferred_exit(room, participant)
+        self._deferred[key] = asyncio.ensure_future(later())
+
+    def cancel_deferred_exit(self, room: RoomId, participant: ParticipantId) -> None:
+        """The participant is back on this process: its presence entry stays."""
+        task = self._deferred.pop((room, participant), None)
+        if task is not None:
+            task.cancel()
 
     async def heartbeat(self) -> None:
         """Refresh this process's presence and announce participants whose process died."""
@@ -250,12 +304,17 @@ class Hub:
             self.local_entries(), self.process, now_ms, self.presence_ttl_ms
         )
         for room_id in list(self.rooms):
-            for info in await self.broker.presence_sweep(room_id, now_ms):
-                summary = json.loads(info)
-                count = (await self.broker.member_counts([room_id], now_ms))[room_id]
-                frame = {"type": "presence", "room": room_id, "members": count, "event": "leave"}
-                frame.update(summary)
+            gone = [json.loads(info) for info in await self.broker.presence_sweep(room_id, now_ms)]
+            if not gone:
+                continue
+            live = (await self.broker.directory([room_id], now_ms))[room_id]
+            for summary in gone:
+                frame = {"type": "presence", "room": room_id, "members": live.members}
+                frame.update(event="leave", **summary)
                 await self.broker.publish(room_id, "R" + encode(frame))
+            if any(s.get("role") == Role.FACILITATOR.value for s in gone):
+                staff = {"k": "staff", "n": live.facilitators}
+                await self.broker.publish(room_id, "C" + encode(staff))
 
     def all_sessions(self) -> set[Session]:
         """Every joined or joining socket of this process."""

@@ -4,6 +4,7 @@ the pure rule needs, calls it, and performs its effects on every process through
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from moderation.actions.base import (
     Effect,
     EndSession,
     Field,
+    ListChange,
+    PrivateNotice,
     Request,
     ResolveItem,
     SetState,
@@ -32,7 +35,13 @@ from server import wire
 from server.services import Services
 from server.session import Membership, Session
 
-__all__ = ["MODERATION_HANDLERS", "add_queue_item", "to_facilitators"]
+__all__ = [
+    "MODERATION_HANDLERS",
+    "add_queue_item",
+    "support_frame",
+    "to_facilitators",
+    "to_participant",
+]
 
 _STATE_KEEP_MS = 31 * 86400 * 1000
 
@@ -57,7 +66,7 @@ def _parse(kind: Field, frame: dict[str, Any], required: bool, svc: Services) ->
     name = kind.value
     if kind is Field.PARTICIPANT:
         return wire.req_str(frame, name, 64) if required else wire.opt_str(frame, name, 64)
-    if kind is Field.ITEM:
+    if kind in (Field.ITEM, Field.CONVERSATION):
         return wire.req_str(frame, name, 64) if required else wire.opt_str(frame, name, 64)
     if kind is Field.MESSAGE_ID:
         return (wire.req_int if required else wire.opt_int)(frame, name, 1, 2**53)
@@ -80,11 +89,18 @@ def parse_fields(spec: ActionSpec, frame: dict[str, Any], svc: Services) -> dict
     return fields
 
 
-def to_facilitators(frame: dict[str, Any]) -> str:
-    """A control envelope that every process delivers to the room's facilitators only."""
-    return "C" + wire.encode(
-        {"k": "to", "role": Role.FACILITATOR.value, "frame": wire.encode(frame)}
-    )
+def to_facilitators(frame: dict[str, Any], participant: str | None = None) -> str:
+    """A control envelope that every process delivers to the room's facilitators only (and to
+    `participant`, if given)."""
+    event = {"k": "to", "role": Role.FACILITATOR.value, "frame": wire.encode(frame)}
+    if participant is not None:
+        event["participant"] = participant
+    return "C" + wire.encode(event)
+
+
+def to_participant(frame: str, participant: str) -> str:
+    """A control envelope delivered to one participant's sockets only."""
+    return "C" + wire.encode({"k": "to", "participant": participant, "frame": frame})
 
 
 async def add_queue_item(svc: Services, room: RoomId, item: AddItem, by: str) -> dict[str, Any]:
@@ -114,10 +130,21 @@ async def _perform(
     if isinstance(effect, SetState):
         value = None if effect.value is None else json.dumps(effect.value)
         await svc.broker.set_field(room, effect.name, value, effect.ttl_ms or _STATE_KEEP_MS)
+    elif isinstance(effect, ListChange):
+        await svc.broker.update_list(
+            room, effect.name, effect.participant, effect.add, _STATE_KEEP_MS
+        )
+    elif isinstance(effect, PrivateNotice):
+        frame: dict[str, Any] = {"type": effect.kind, "room": room,
+                                 "conversation": effect.conversation,
+                                 "participant": effect.participant}  # fmt: skip
+        await svc.broker.publish(room, to_facilitators(frame, effect.participant))
+        if effect.kind == "private_opened":
+            await svc.broker.publish(room, to_participant(support_frame(room), effect.participant))
     elif isinstance(effect, DeleteMessage):
         await svc.broker.delete_message(room, effect.message_id)
-        frame = {"type": "deleted", "room": room, "message_id": effect.message_id}
-        await svc.broker.publish(room, "R" + wire.encode(frame))
+        deleted = {"type": "deleted", "room": room, "message_id": effect.message_id}
+        await svc.broker.publish(room, "R" + wire.encode(deleted))
     elif isinstance(effect, EndSession):
         epoch = await svc.broker.reset_history(room)
         await svc.broker.publish(room, "R" + wire.encode({"type": "session_ended", "room": room}))
@@ -132,10 +159,10 @@ async def _perform(
         stored = await add_queue_item(svc, room, effect, by)
         kind = "reported" if effect.kind == "report" else "flagged"
         note_name = "reason" if effect.kind == "report" else "note"
-        frame = {"type": kind, "room": room, "participant": effect.participant,
-                 "message_id": effect.message_id, note_name: effect.note, "by": by,
-                 "item": stored["id"]}  # fmt: skip
-        await svc.broker.publish(room, to_facilitators(frame))
+        notice = {"type": kind, "room": room, "participant": effect.participant,
+                  "message_id": effect.message_id, note_name: effect.note, "by": by,
+                  "item": stored["id"]}  # fmt: skip
+        await svc.broker.publish(room, to_facilitators(notice))
         return {"item": stored["id"]}
     elif isinstance(effect, ResolveItem):
         keep = svc.settings.audit_days * 86400 * 1000
@@ -196,11 +223,14 @@ def _handler(
             stored = await svc.broker.get_message(room, fields["message_id"])
             author = ParticipantId(json.loads(stored)["participant"]) if stored else None
         present: tuple[ParticipantId, ...] = ()
-        if spec.name == "lock":
+        if spec.name in ("lock", "pause"):
             infos = await svc.broker.participants(room, int(now * 1000))
             present = tuple(ParticipantId(json.loads(i)["participant"]) for i in infos)
         role = session.role_in(membership, now)
-        request = Request(room, by, role, int(now * 1000), fields, target, author, present)
+        request = Request(
+            room, by, role, int(now * 1000), fields, target, author, present,
+            fresh_id="c" + secrets.token_hex(8), actor=membership.participant,
+        )  # fmt: skip
         outcome = spec.decide(request, local.view)
         ack: dict[str, Any] = {}
         for effect in outcome.effects:

@@ -70,6 +70,7 @@ class Settings:
     frame_per_second: float = 10.0
     flood_strikes: int = 20
     audit_days: int = 30
+    facilitator_grace_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -113,6 +114,7 @@ class Settings:
             frame_per_second=_float(env, "FRAME_PER_SECOND", 10.0, 0.1, 100000),
             flood_strikes=_int(env, "FLOOD_STRIKES", 20, 1, 100000),
             audit_days=_int(env, "AUDIT_DAYS", 30, 1, 3650),
+            facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
         )
 
 

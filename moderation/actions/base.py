@@ -26,7 +26,9 @@ __all__ = [
     "Effect",
     "EndSession",
     "Field",
+    "ListChange",
     "Outcome",
+    "PrivateNotice",
     "Request",
     "ResolveItem",
     "SetState",
@@ -49,6 +51,7 @@ class Field(StrEnum):
     NOTE = "note"
     TEXT = "text"
     ITEM = "item"
+    CONVERSATION = "conversation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ class Request:
     target: Target | None = None
     message_author: ParticipantId | None = None  # when `message_id` names a stored message
     present: tuple[ParticipantId, ...] = ()
+    fresh_id: str = ""  # a new random id from the server, for actions that create something
+    actor: ParticipantId | None = None  # the actor's own participant id in the room
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +84,27 @@ class SetState:
     """Set (or clear, with None) one field of the room's shared moderation state."""
 
     name: str
-    value: dict[str, Any] | int | None
+    value: dict[str, Any] | int | str | None
     ttl_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListChange:
+    """Add `participant` to the end of (or remove it from) the shared list field `name`,
+    atomically on every process."""
+
+    name: str
+    participant: str
+    add: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateNotice:
+    """Tell a conversation's participant and the room's facilitators that it opened/closed."""
+
+    kind: str  # private_opened or private_closed
+    conversation: str
+    participant: ParticipantId
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +137,16 @@ class ResolveItem:
     item: str
 
 
-Effect = SetState | DeleteMessage | EndSession | Announce | AddItem | ResolveItem
+Effect = (
+    SetState
+    | ListChange
+    | PrivateNotice
+    | DeleteMessage
+    | EndSession
+    | Announce
+    | AddItem
+    | ResolveItem
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from moderation.actions import delete, flag, mute, remove, report, room_controls, unmute
+from moderation.actions import (
+    delete,
+    flag,
+    hands,
+    mute,
+    pause,
+    private,
+    remove,
+    report,
+    room_controls,
+    unmute,
+)
 from moderation.actions.base import ActionSpec
 
 __all__ = ["ACTIONS"]
@@ -35,4 +46,11 @@ ACTIONS: dict[str, ActionSpec] = _build(
     room_controls.END_SESSION,
     room_controls.RESOLVE,
     room_controls.AUDIT,
+    pause.PAUSE,
+    pause.RESUME,
+    hands.RAISE_HAND,
+    hands.LOWER_HAND,
+    hands.CALL_ON,
+    private.PRIVATE_OPEN,
+    private.PRIVATE_CLOSE,
 )

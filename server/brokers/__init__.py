@@ -27,6 +27,7 @@ from rooms.ids import ParticipantId, RoomId
 __all__ = [
     "Broker",
     "BrokerUnavailable",
+    "DirectoryEntry",
     "EventHandler",
     "HistoryLimits",
     "PresenceChange",
@@ -53,10 +54,20 @@ class HistoryLimits:
 @dataclass(frozen=True, slots=True)
 class PresenceChange:
     """`changed` is True when the participant's first (enter) or last (exit) entry changed;
-    `members` is the room's live participant count afterwards."""
+    `members` and `facilitators` count the room's live participants afterwards."""
 
     changed: bool
     members: int
+    facilitators: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryEntry:
+    """What the room directory shows of a room's live state."""
+
+    members: int
+    facilitators: int
+    locked: bool
 
 
 class Broker(Protocol):
@@ -81,9 +92,18 @@ class Broker(Protocol):
         """Publish an envelope to the room's subscribers (not stored)."""
 
     async def publish_message(
-        self, room: RoomId, head: str, tail: str, now_ms: int, limits: HistoryLimits
+        self,
+        room: RoomId,
+        head: str,
+        tail: str,
+        now_ms: int,
+        limits: HistoryLimits,
+        private_to: str | None = None,
     ) -> tuple[int, str]:
-        """Store and publish the frame `head + str(id) + tail`; return (id, epoch)."""
+        """Store and publish the frame `head + str(id) + tail`; return (id, epoch).
+
+        With `private_to` (a participant id) the message is not stored and goes only to that
+        participant and the room's facilitators, as a control event `{"k": "to", ...}`."""
 
     async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
         """The room's retained history (creating its epoch if it has none)."""
@@ -170,6 +190,15 @@ class Broker(Protocol):
 
     async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
         """Live participant count of each room."""
+
+    async def directory(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, DirectoryEntry]:
+        """Live members, facilitators present and lock state of each room."""
+
+    async def update_list(
+        self, room: RoomId, name: str, item: str, add: bool, ttl_ms: int
+    ) -> list[str]:
+        """Append `item` to (or remove it from) the JSON-list state field `name` atomically,
+        publish the change like `set_field`, and return the new list."""
 
 
 def open_broker(url: str | None, prefix: str = "psc") -> Broker:

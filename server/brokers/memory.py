@@ -16,7 +16,7 @@ from typing import Any
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
-from server.brokers import EventHandler, HistoryLimits, PresenceChange
+from server.brokers import DirectoryEntry, EventHandler, HistoryLimits, PresenceChange
 
 __all__ = ["MemoryBroker"]
 
@@ -45,6 +45,10 @@ class _Room:
 
     def live(self, now_ms: int) -> set[ParticipantId]:
         return {p for (p, _), exp in self.presence.items() if exp > now_ms}
+
+    def staff(self, now_ms: int) -> int:
+        roles = (json.loads(self.info[p]).get("role") for p in self.live(now_ms) if p in self.info)
+        return sum(1 for role in roles if role == "facilitator")
 
 
 class MemoryBroker:
@@ -87,11 +91,21 @@ class MemoryBroker:
         self._deliver(room, envelope)
 
     async def publish_message(
-        self, room: RoomId, head: str, tail: str, now_ms: int, limits: HistoryLimits
+        self,
+        room: RoomId,
+        head: str,
+        tail: str,
+        now_ms: int,
+        limits: HistoryLimits,
+        private_to: str | None = None,
     ) -> tuple[int, str]:
         state = self._room(room)
         state.seq += 1
         frame = f"{head}{state.seq}{tail}"
+        if private_to is not None:
+            event = {"k": "to", "role": "facilitator", "participant": private_to, "frame": frame}
+            self._deliver(room, "C" + json.dumps(event))
+            return state.seq, state.epoch
         if limits.max_messages > 0:
             state.history.append((state.seq, now_ms, frame))
         else:
@@ -158,7 +172,7 @@ class MemoryBroker:
         first = participant not in state.live(now_ms)
         state.presence[(participant, process)] = now_ms + ttl_ms
         state.info[participant] = info
-        return PresenceChange(first, len(state.live(now_ms)))
+        return PresenceChange(first, len(state.live(now_ms)), state.staff(now_ms))
 
     async def presence_exit(
         self, room: RoomId, participant: ParticipantId, process: str, now_ms: int
@@ -169,7 +183,7 @@ class MemoryBroker:
         last = had and participant not in live
         if last:
             state.info.pop(participant, None)
-        return PresenceChange(last, len(live))
+        return PresenceChange(last, len(live), state.staff(now_ms))
 
     async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
         state = self._room(room)
@@ -197,6 +211,29 @@ class MemoryBroker:
     async def participants(self, room: RoomId, now_ms: int) -> list[str]:
         state = self._room(room)
         return [state.info[p] for p in sorted(state.live(now_ms)) if p in state.info]
+
+    async def directory(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, DirectoryEntry]:
+        out = {}
+        for room in rooms:
+            state = self._rooms.get(room)
+            if state is None:
+                out[room] = DirectoryEntry(0, 0, False)
+            else:
+                locked = "lock" in state.fields
+                out[room] = DirectoryEntry(len(state.live(now_ms)), state.staff(now_ms), locked)
+        return out
+
+    async def update_list(
+        self, room: RoomId, name: str, item: str, add: bool, ttl_ms: int
+    ) -> list[str]:
+        state = self._room(room)
+        items: list[str] = json.loads(state.fields.get(name, "[]"))
+        if add and item not in items:
+            items.append(item)
+        elif not add and item in items:
+            items.remove(item)
+        await self.set_field(room, name, json.dumps(items), ttl_ms)
+        return items
 
     async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
         return {r: len(self._rooms[r].live(now_ms)) if r in self._rooms else 0 for r in rooms}

@@ -21,7 +21,13 @@ from redis.exceptions import NoScriptError, RedisError
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
-from server.brokers import BrokerUnavailable, EventHandler, HistoryLimits, PresenceChange
+from server.brokers import (
+    BrokerUnavailable,
+    DirectoryEntry,
+    EventHandler,
+    HistoryLimits,
+    PresenceChange,
+)
 from server.brokers import redis_scripts as lua
 
 __all__ = ["RedisBroker"]
@@ -118,6 +124,8 @@ class RedisBroker:
         self._exit = _Script(lua.PRESENCE_EXIT)
         self._sweep = _Script(lua.PRESENCE_SWEEP)
         self._set_field = _Script(lua.SET_FIELD)
+        self._update_list = _Script(lua.UPDATE_LIST)
+        self._directory = _Script(lua.DIRECTORY)
         self._queue_add = _Script(lua.QUEUE_ADD)
         self._queue_resolve = _Script(lua.QUEUE_RESOLVE)
         self._on_event: EventHandler | None = None
@@ -245,9 +253,18 @@ class RedisBroker:
             raise BrokerUnavailable("publish failed") from exc
 
     async def publish_message(
-        self, room: RoomId, head: str, tail: str, now_ms: int, limits: HistoryLimits
+        self,
+        room: RoomId,
+        head: str,
+        tail: str,
+        now_ms: int,
+        limits: HistoryLimits,
+        private_to: str | None = None,
     ) -> tuple[int, str]:
-        args = [now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8), head, tail]
+        args = [
+            now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8), head, tail,
+            private_to or "",
+        ]  # fmt: skip
         try:
             msg_id, epoch = await self._publish.call(self._history_keys(room), args)
         except (RedisError, OSError) as exc:
@@ -378,15 +395,15 @@ class RedisBroker:
         ttl_ms: int,
     ) -> PresenceChange:
         args = [participant, process, now_ms, ttl_ms, info]
-        first, count = await self._run(self._enter, self._presence_keys(room), args)
-        return PresenceChange(bool(first), int(count))
+        first, count, staff = await self._run(self._enter, self._presence_keys(room), args)
+        return PresenceChange(bool(first), int(count), int(staff))
 
     async def presence_exit(
         self, room: RoomId, participant: ParticipantId, process: str, now_ms: int
     ) -> PresenceChange:
         args = [participant, process, now_ms]
-        last, count = await self._run(self._exit, self._presence_keys(room), args)
-        return PresenceChange(bool(last), int(count))
+        last, count, staff = await self._run(self._exit, self._presence_keys(room), args)
+        return PresenceChange(bool(last), int(count), int(staff))
 
     async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
         try:
@@ -436,6 +453,22 @@ class RedisBroker:
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("presence read failed") from exc
         return [str(i) for i in infos if i is not None]
+
+    async def directory(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, DirectoryEntry]:
+        out = {}
+        for room in rooms:
+            keys = [*self._presence_keys(room), self._key(room, "state")]
+            members, staff, locked = await self._run(self._directory, keys, [now_ms])
+            out[room] = DirectoryEntry(int(members), int(staff), bool(locked))
+        return out
+
+    async def update_list(
+        self, room: RoomId, name: str, item: str, add: bool, ttl_ms: int
+    ) -> list[str]:
+        keys = [self._key(room, "state"), self._key(room, "ch")]
+        raw = await self._run(self._update_list, keys, [name, item, "1" if add else "0", ttl_ms])
+        items: list[str] = json.loads(raw)
+        return items
 
     async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
         if not rooms:

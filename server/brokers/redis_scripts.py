@@ -8,6 +8,8 @@ from __future__ import annotations
 
 __all__ = [
     "CLAIM_HANDLE",
+    "DIRECTORY",
+    "UPDATE_LIST",
     "QUEUE_ADD",
     "QUEUE_RESOLVE",
     "SET_FIELD",
@@ -58,7 +60,8 @@ trim()
 local ttl = tonumber(ARGV[3]) + 60000
 """
 
-# ARGV[5] head, [6] tail. Returns {id, epoch}.
+# ARGV[5] head, [6] tail, [7] '' or the participant of a private message (not stored, sent
+# as a control event to that participant and the room's facilitators). Returns {id, epoch}.
 PUBLISH_MESSAGE = (
     _PROLOGUE
     + """
@@ -71,6 +74,11 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 local id = redis.call('INCR', KEYS[1])
 local frame = ARGV[5] .. id .. ARGV[6]
+if ARGV[7] ~= '' then
+  local event = {k = 'to', role = 'facilitator', participant = ARGV[7], frame = frame}
+  redis.call('PUBLISH', KEYS[5], 'C' .. cjson.encode(event))
+  return {id, epoch}
+end
 if maxlen > 0 then
   redis.call('XADD', KEYS[3], id .. '-0', 't', ARGV[1], 'f', frame)
   trim()
@@ -141,6 +149,14 @@ local function live_ids(now)
   end
   return ids, count
 end
+local function staff(ids)
+  local n = 0
+  for p, _ in pairs(ids) do
+    local info = redis.call('HGET', KEYS[2], p)
+    if info and cjson.decode(info)['role'] == 'facilitator' then n = n + 1 end
+  end
+  return n
+end
 """
 
 # KEYS: pres, pinfo. ARGV[1] participant, [2] process, [3] now, [4] ttl, [5] info.
@@ -154,8 +170,8 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
 local keep = math.max(tonumber(ARGV[4]) * 4, 120000)
 redis.call('PEXPIRE', KEYS[1], keep)
 redis.call('PEXPIRE', KEYS[2], keep)
-local _, count = live_ids(ARGV[3])
-return {first, count}
+local ids, count = live_ids(ARGV[3])
+return {first, count, staff(ids)}
 """
 )
 
@@ -170,7 +186,7 @@ if removed == 1 and not ids[ARGV[1]] then
   redis.call('HDEL', KEYS[2], ARGV[1])
   last = 1
 end
-return {last, count}
+return {last, count, staff(ids)}
 """
 )
 
@@ -236,3 +252,31 @@ raw = cjson.encode(item)
 redis.call('HSET', KEYS[1], ARGV[1], raw)
 return raw
 """
+
+# KEYS: state hash, channel. ARGV[1] field, [2] item, [3] '1' add / '0' remove, [4] keep_ms.
+UPDATE_LIST = """
+local items = cjson.decode(redis.call('HGET', KEYS[1], ARGV[1]) or '[]')
+local out, found = {}, false
+for _, v in ipairs(items) do
+  if v == ARGV[2] then found = true end
+  if not (v == ARGV[2] and ARGV[3] == '0') then out[#out + 1] = v end
+end
+if ARGV[3] == '1' and not found then out[#out + 1] = ARGV[2] end
+local value = '[]'
+if #out > 0 then value = cjson.encode(out) end
+redis.call('HSET', KEYS[1], ARGV[1], value)
+local keep = tonumber(ARGV[4])
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
+local event = 'C{"k":"set","f":' .. cjson.encode(ARGV[1]) .. ',"v":' .. value .. '}'
+redis.call('PUBLISH', KEYS[2], event)
+return value
+"""
+
+# KEYS: pres, pinfo, state. ARGV[1] now. Returns {members, facilitators, locked}.
+DIRECTORY = (
+    _LIVE
+    + """
+local ids, count = live_ids(ARGV[1])
+return {count, staff(ids), redis.call('HEXISTS', KEYS[3], 'lock')}
+"""
+)

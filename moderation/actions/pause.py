@@ -1,0 +1,45 @@
+"""`pause` and `resume`: steady the room in one step (lock, slow mode, a calm statement) and
+undo it. Resume lifts the lock and slow mode whatever set them: a paused room is a special
+moment, and the facilitator can set either again at once if needed."""
+
+from __future__ import annotations
+
+from moderation.actions.base import ActionSpec, Announce, Outcome, Request, SetState
+from moderation.roles import Role
+from moderation.sanctions import RoomView
+
+__all__ = ["CALM_STATEMENT", "PAUSE", "PAUSE_SLOW_SECONDS", "RESUME", "RESUME_STATEMENT"]
+
+PAUSE_SLOW_SECONDS = 30
+CALM_STATEMENT = (
+    "Let's pause here for a moment. Everyone in this room matters, and we are taking a short "
+    "break to keep this space safe. Take a slow breath. If you need help right now, the crisis "
+    "lines are one tap away. A facilitator is here and we will continue shortly."
+)
+RESUME_STATEMENT = "Thank you for your patience. We are continuing now, gently."
+
+
+def _pause(request: Request, view: RoomView) -> Outcome:
+    return Outcome(
+        [
+            SetState("lock", {"by": request.by, "admitted": list(request.present)}),
+            SetState("slow", PAUSE_SLOW_SECONDS),
+            SetState("pause", {"by": request.by}),
+            Announce(CALM_STATEMENT),
+        ]
+    )
+
+
+def _resume(request: Request, view: RoomView) -> Outcome:
+    return Outcome(
+        [
+            SetState("pause", None),
+            SetState("slow", None),
+            SetState("lock", None),
+            Announce(RESUME_STATEMENT),
+        ]
+    )
+
+
+PAUSE = ActionSpec("pause", Role.FACILITATOR, (), _pause)
+RESUME = ActionSpec("resume", Role.FACILITATOR, (), _resume)
