@@ -197,7 +197,7 @@ class Client:
         self.frames.append(frame)
         return frame
 
-    async def expect(self, kind: str, seconds: float = 5.0, **match: Any) -> Frame:
+    async def expect(self, kind: str, /, seconds: float = 5.0, **match: Any) -> Frame:
         """The first frame of `kind` whose fields equal `match` and that no earlier `expect`
         returned, waiting for it up to `seconds` (scaled)."""
         deadline = time.monotonic() + timeout(seconds)
@@ -218,7 +218,7 @@ class Client:
                     f"no {kind} frame matching {match}; got {self.frames[-5:]}"
                 ) from None
 
-    async def quiet(self, kind: str, seconds: float = 0.3, **match: Any) -> None:
+    async def quiet(self, kind: str, /, seconds: float = 0.3, **match: Any) -> None:
         """Assert that no frame of `kind` (matching) arrives within `seconds`."""
         with contextlib.suppress(AssertionError):
             frame = await self.expect(kind, seconds, **match)

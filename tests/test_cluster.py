@@ -194,3 +194,32 @@ async def test_deleted_message_absent_for_late_joiner_on_other_process(
     await member.expect("deleted", message_id=gone["id"])
     late = await connect(b_srv.ws)
     assert [m["id"] for m in (await late.join(ROOM))["history"]] == [keep["id"]]
+
+
+async def test_private_conversation_stays_private_across_processes(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    a_srv, b_srv = pair
+    fac = await _facilitator(a_srv.ws, connect)
+    await fac.enter(ROOM)
+    person = await connect(b_srv.ws)
+    joined = await person.enter(ROOM)
+    watchers = [await connect(a_srv.ws), await connect(b_srv.ws)]
+    for watcher in watchers:
+        await watcher.enter(ROOM)
+    opened = await fac.request(
+        {"type": "private_open", "room": ROOM, "participant": joined["participant"]}
+    )
+    conversation = opened["conversation"]
+    await person.expect("private_opened", conversation=conversation)
+    said = await person.request(
+        {"type": "send", "room": ROOM, "text": "I need to talk", "conversation": conversation}
+    )
+    await fac.expect("message", id=said["id"], conversation=conversation)
+    public = await fac.say(ROOM, "back to the room")
+    for watcher in watchers:
+        await watcher.expect("message", id=public["id"])
+        assert not any(
+            f.get("conversation") or f["type"] in ("private_opened", "support")
+            for f in watcher.frames
+        )

@@ -1,0 +1,27 @@
+import pytest
+
+from moderation.crisis import CrisisDetector, fold
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I want to KILL  myself", "feeling suicidal", "I can\u2019t go on", "Better off dead",
+     "thinking about self-harm", "i have a plan to end my life"],
+)  # fmt: skip
+def test_crisis_language_is_noticed(text: str) -> None:
+    assert CrisisDetector().matches(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["my skills myself", "the suicide squad film"[:0] + "overdosed on coffee", "goodbye"]
+)
+def test_words_inside_words_do_not_match(text: str) -> None:
+    assert not CrisisDetector().matches(text)
+
+
+def test_accents_and_custom_phrases() -> None:
+    detector = CrisisDetector(["quiero morir"])
+    assert detector.matches("QUIÉRO morir")
+    assert not detector.matches("kill myself")
+    assert fold("Ça") == "ca"
+    assert not CrisisDetector([]).matches("anything")
