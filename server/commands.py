@@ -131,6 +131,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             change = await svc.broker.presence_enter(
                 room.id, pid, summary, svc.process, now_ms, svc.hub.presence_ttl_ms
             )
+        membership.agreed_version = await svc.broker.agreement(room.id, pid)
         page = await svc.broker.history(room.id, now_ms, svc.limits)
         local.epoch = page.epoch
         plan = replay(page, since, epoch)
@@ -151,6 +152,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             "role": role.value,
             "rules": list(room.rules),
             "rules_version": room.rules_version,
+            "agreed": membership.agreed_version >= room.rules_version,
             "description": room.description,
             "members": len(participants),
             "participants": participants,
@@ -202,6 +204,10 @@ async def agree(svc: Services, session: Session, frame: dict[str, Any], ref: str
     """Accept the room's current ground rules."""
     membership = _membership(session, frame)
     membership.agreed_version = membership.room.rules_version
+    # Remembered for the participant, so a reconnect does not ask again until the rules change.
+    await svc.broker.set_agreement(
+        membership.room.id, membership.participant, membership.agreed_version, _HANDLE_TTL_MS
+    )
     _ack(session, ref, room=membership.room.id, rules_version=membership.agreed_version)
 
 

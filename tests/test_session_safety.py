@@ -233,3 +233,38 @@ async def test_directory_shows_lock_and_facilitator(
     await fac.request({"type": "lock", "room": ROOM})
     after = await asyncio.to_thread(room, ROOM)
     assert after["facilitator_present"] is True and after["locked"] is True
+
+
+async def test_agreement_is_remembered_until_the_rules_change(
+    start_server: StartServer, connect: ConnectClient, tmp_path: object
+) -> None:
+    import pathlib
+    import tomllib
+    from importlib import resources
+
+    server = await start_server()
+    first = await connect(server.ws, hello=False)
+    welcome = await first.hello()
+    joined = await first.join(ROOM)
+    assert joined["agreed"] is False
+    await first.request({"type": "agree", "room": ROOM})
+    await first.close()
+    again = await connect(server.ws, hello=False)
+    await again.hello(token=welcome["token"])
+    joined = await again.join(ROOM)
+    assert joined["agreed"] is True
+    assert (await again.request({"type": "send", "room": ROOM, "text": "hi"}))["type"] == "ack"
+
+    # the operator changes the rules (rules_version 2): everyone must agree again
+    raw = resources.files("rooms").joinpath("starter_rooms.toml").read_text()
+    changed = raw.replace('id = "anxiety"\n', 'id = "anxiety"\nrules_version = 2\n')
+    assert tomllib.loads(changed) != tomllib.loads(raw)
+    path = pathlib.Path(str(tmp_path)) / "rooms.toml"
+    path.write_text(changed)
+    newer = await start_server(ROOMS_FILE=str(path))  # with Redis: the same shared state
+    later = await connect(newer.ws, hello=False)
+    await later.hello(token=welcome["token"])
+    joined = await later.join(ROOM)
+    assert joined["rules_version"] == 2 and joined["agreed"] is False
+    refused = await later.request({"type": "send", "room": ROOM, "text": "hi"})
+    assert refused["code"] == "rules_not_accepted"

@@ -131,6 +131,14 @@ class Broker(Protocol):
     ) -> tuple[str, str] | None:
         """(role, handle) of a participant who has been in the room, None for a stranger."""
 
+    async def set_agreement(
+        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int
+    ) -> None:
+        """Remember that the participant agreed to version `version` of the room's rules."""
+
+    async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
+        """The rules version the participant last agreed to in the room (0: never)."""
+
     async def get_message(self, room: RoomId, message_id: int) -> str | None:
         """The stored frame of a message still in history."""
 

@@ -32,6 +32,7 @@ class _Room:
     handles: dict[str, ParticipantId] = field(default_factory=dict)
     handle_of: dict[ParticipantId, str] = field(default_factory=dict)
     roles: dict[ParticipantId, str] = field(default_factory=dict)
+    agreed: dict[ParticipantId, int] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     queue: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: deque[str] = field(default_factory=deque)
@@ -244,6 +245,14 @@ class MemoryBroker:
         state = self._room(room)
         role, handle = state.roles.get(participant), state.handle_of.get(participant)
         return (role, handle) if role is not None and handle is not None else None
+
+    async def set_agreement(
+        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int
+    ) -> None:
+        self._room(room).agreed[participant] = version
+
+    async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
+        return self._room(room).agreed.get(participant, 0)
 
     async def get_message(self, room: RoomId, message_id: int) -> str | None:
         for entry in self._room(room).history:

@@ -35,6 +35,36 @@ __all__ = ["RedisBroker"]
 log = logging.getLogger("peer_support.broker")
 
 _RECONNECT_DELAYS = (0.05, 0.1, 0.25, 0.5, 1.0)
+# A subscription that heard none of its own pings for this many intervals is taken for dead:
+# a connection can stop delivering without any error (a stalled proxy, a half-open socket).
+_SILENT_INTERVALS = 3
+_MESSAGE_PREFIX = 'R{"type":"message","room":'
+
+
+class _SilentSubscription(Exception):
+    """The subscription connection stopped delivering without an error."""
+
+
+def _message_id(envelope: str) -> int | None:
+    """The `id` of an envelope holding a `message` frame, read without parsing the JSON (every
+    delivery passes here); None for any other envelope."""
+    if not envelope.startswith(_MESSAGE_PREFIX):
+        return None
+    start = envelope.find(',"id":', len(_MESSAGE_PREFIX))
+    if start < 0:
+        return None
+    start += 6
+    end = start
+    while end < len(envelope) and envelope[end].isdigit():
+        end += 1
+    return int(envelope[start:end]) if end > start else None
+
+
+def _json_or_none(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 class _Script:
@@ -136,6 +166,17 @@ class RedisBroker:
         self._reader: asyncio.Task[None] | None = None
         self._home = f"{prefix}:proc:{secrets.token_hex(6)}"
         self.on_resubscribed: Callable[[set[RoomId]], None] | None = None
+        # What this process has delivered of each subscribed room, so a new subscription
+        # connection can deliver what was published while there was none: the highest message
+        # id, the epoch, and the shared state fields (parsed).
+        self._last_id: dict[RoomId, int] = {}
+        self._epoch: dict[RoomId, str] = {}
+        self._fields: dict[RoomId, dict[str, Any]] = {}
+        self._heard = 0.0
+        self._pinger: asyncio.Task[None] | None = None
+        self.ping_interval_s = 5.0
+        self.resubscriptions = 0  # for operators and tests: how often the subscription was lost
+        self.recovered = 0  # messages delivered from history after a resubscription
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -155,13 +196,15 @@ class RedisBroker:
             # Not fatal: /readyz says 503 and the reader keeps trying until Redis answers.
             log.warning("redis not reachable at start: %s", type(exc).__name__)
         self._reader = asyncio.create_task(self._read_forever(), name="redis-subscriber")
+        self._pinger = asyncio.create_task(self._ping_forever(), name="redis-subscriber-ping")
 
     async def close(self) -> None:
         self._on_event = None
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+        for task in (self._reader, self._pinger):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
@@ -176,27 +219,55 @@ class RedisBroker:
 
     # -- subscriptions ------------------------------------------------------------------------
 
-    async def _connect_pubsub(self) -> None:
-        pubsub = self._client.pubsub()
-        # A home channel keeps the connection subscribed while no room is.
-        await pubsub.subscribe(self._home)
-        channels = [self._key(r, "ch") for r in self._rooms]
-        if channels:
+    async def _connect_pubsub(self) -> list[dict[str, Any]]:
+        """Subscribe a new connection to the home channel and every room, and wait until Redis
+        confirmed them all (only then can history be read without a gap). Returns messages
+        that arrived meanwhile, for the caller to deliver after catching up."""
+        pubsub: Any = self._client.pubsub()
+        # A home channel keeps the connection subscribed while no room is, and carries pings.
+        channels = [self._home, *(self._key(r, "ch") for r in self._rooms)]
+        early: list[dict[str, Any]] = []
+        try:
             await pubsub.subscribe(*channels)
+            unconfirmed = set(channels)
+            async with asyncio.timeout(5.0):
+                while unconfirmed:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message.get("type") == "subscribe":
+                        unconfirmed.discard(str(message.get("channel")))
+                    else:
+                        early.append(message)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), 1.0)
+            raise
         self._pubsub = pubsub
+        self._heard = asyncio.get_running_loop().time()
+        return early
 
     async def _read_forever(self) -> None:
         attempt = 0
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 if self._pubsub is None:
-                    await self._connect_pubsub()
-                    if attempt and self.on_resubscribed is not None:
-                        self.on_resubscribed(set(self._rooms))
+                    early = await self._connect_pubsub()
+                    if attempt:
+                        self.resubscriptions += 1
+                        await self._catch_up()
+                        log.info("subscription restored")
+                        if self.on_resubscribed is not None:
+                            self.on_resubscribed(set(self._rooms))
+                    for message in early:
+                        self._dispatch(message)
                     attempt = 0
-                message = await self._pubsub.get_message(timeout=None)
+                message = await self._pubsub.get_message(timeout=self.ping_interval_s)
                 if message is not None:
                     self._dispatch(message)
+                if loop.time() - self._heard > _SILENT_INTERVALS * self.ping_interval_s:
+                    raise _SilentSubscription
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -204,16 +275,90 @@ class RedisBroker:
                 old, self._pubsub = self._pubsub, None
                 if old is not None:
                     with contextlib.suppress(Exception):
-                        await old.aclose()
+                        await asyncio.wait_for(old.aclose(), 1.0)
                 await asyncio.sleep(_RECONNECT_DELAYS[min(attempt, len(_RECONNECT_DELAYS) - 1)])
                 attempt += 1
+
+    async def _ping_forever(self) -> None:
+        """Publish to our own home channel, on another connection, every interval: the reader
+        expects to hear it back, else it reconnects."""
+        while True:
+            await asyncio.sleep(self.ping_interval_s)
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(self._client.publish(self._home, "ping"), 2.0)
+
+    async def _catch_up(self) -> None:
+        """After a new subscription connection: deliver, per room and in order, the messages
+        published while there was none (from the stored history), the state changes missed
+        (as `set` control events) and a `reset` when the room's history was lost meanwhile."""
+        for room in sorted(self._rooms):
+            last = self._last_id.get(room, 0)
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.get(self._key(room, "epoch"))
+                pipe.get(self._key(room, "seq"))
+                pipe.xrange(self._key(room, "hist"), f"{last + 1}-0", "+")
+                pipe.hgetall(self._key(room, "state"))
+                epoch, seq, entries, fields = await pipe.execute()
+            known = self._epoch.get(room)
+            if epoch is not None and known is not None and epoch != known:
+                # Lost and begun anew while we were away: what we hold of it is void.
+                self._deliver(room, 'C{"k":"reset","epoch":' + json.dumps(epoch) + "}")
+                self._last_id[room] = int(seq or 0)
+            elif epoch is not None:
+                for _, entry in entries:
+                    if entry and "f" in entry:
+                        before = self._last_id.get(room, 0)
+                        self._deliver(room, "R" + str(entry["f"]))
+                        self.recovered += self._last_id.get(room, 0) > before
+            self._catch_up_fields(room, fields)
+
+    def _catch_up_fields(self, room: RoomId, stored: dict[str, str]) -> None:
+        known = self._fields.setdefault(room, {})
+        current = {name: _json_or_none(raw) for name, raw in stored.items()}
+        for name in sorted(set(known) | set(current)):
+            value = current.get(name)
+            if known.get(name) != value:
+                event = {"k": "set", "f": name, "v": value}
+                self._deliver(room, "C" + json.dumps(event, separators=(",", ":")))
+
+    def _deliver(self, room: RoomId, envelope: str) -> None:
+        """Hand one envelope of a subscribed room to the hub, once: a message whose id was
+        delivered already (caught up from history, then heard live) is dropped."""
+        msg_id = _message_id(envelope)
+        if msg_id is not None:
+            if msg_id <= self._last_id.get(room, 0):
+                return
+            self._last_id[room] = msg_id
+        elif envelope.startswith(('C{"k":"reset"', 'C{"k":"set"')):
+            self._track(room, envelope)
+        if self._on_event is not None:
+            self._on_event(room, envelope)
+
+    def _track(self, room: RoomId, envelope: str) -> None:
+        try:
+            event = json.loads(envelope[1:])
+        except ValueError:
+            return
+        if event.get("k") == "reset" and isinstance(event.get("epoch"), str):
+            if event["epoch"] != self._epoch.get(room):
+                self._last_id[room] = 0  # ids of the new epoch start over from its floor
+            self._epoch[room] = event["epoch"]
+        elif event.get("k") == "set" and isinstance(event.get("f"), str):
+            fields = self._fields.setdefault(room, {})
+            if event.get("v") is None:
+                fields.pop(event["f"], None)
+            else:
+                fields[event["f"]] = event["v"]
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind, channel = message.get("type"), str(message.get("channel"))
         if kind == "message":
+            if channel == self._home:
+                self._heard = asyncio.get_running_loop().time()
+                return
             room = self._channel_room.get(channel)
-            if room is not None and self._on_event is not None:
-                self._on_event(room, message["data"])
+            if room is not None:
+                self._deliver(room, str(message["data"]))
         elif kind == "subscribe":
             future = self._pending.pop(channel, None)
             if future is not None and not future.done():
@@ -230,6 +375,17 @@ class RedisBroker:
                 raise BrokerUnavailable("no subscription connection")
             await self._pubsub.subscribe(channel)
             await asyncio.wait_for(future, timeout=5.0)
+            # Where this process starts to deliver the room from: what was published before
+            # is history, which a joining socket reads itself.
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.get(self._key(room, "seq"))
+                pipe.get(self._key(room, "epoch"))
+                pipe.hgetall(self._key(room, "state"))
+                seq, epoch, fields = await pipe.execute()
+            self._last_id[room] = max(int(seq or 0), self._last_id.get(room, 0))
+            if epoch is not None:
+                self._epoch[room] = epoch
+            self._fields[room] = {name: _json_or_none(raw) for name, raw in fields.items()}
         except (RedisError, OSError, TimeoutError, BrokerUnavailable) as exc:
             self._pending.pop(channel, None)
             self._rooms.discard(room)
@@ -240,6 +396,8 @@ class RedisBroker:
         channel = self._key(room, "ch")
         self._rooms.discard(room)
         self._channel_room.pop(channel, None)
+        for table in (self._last_id, self._epoch, self._fields):
+            table.pop(room, None)
         if self._pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._pubsub.unsubscribe(channel)
@@ -321,6 +479,25 @@ class RedisBroker:
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("role lookup failed") from exc
         return (str(role), str(handle)) if role and handle else None
+
+    async def set_agreement(
+        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int
+    ) -> None:
+        key = self._key(room, "agreed")
+        try:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.hset(key, participant, version)
+                pipe.pexpire(key, ttl_ms)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("agreement write failed") from exc
+
+    async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
+        try:
+            raw = await self._client.hget(self._key(room, "agreed"), participant)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("agreement read failed") from exc
+        return int(raw) if raw else 0
 
     async def get_message(self, room: RoomId, message_id: int) -> str | None:
         try:
