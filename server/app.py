@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,6 +29,7 @@ from server import wire
 from server.brokers import BrokerUnavailable, open_broker
 from server.commands import HANDLERS, evict, leave_all, room_state_frame
 from server.hub import Hub
+from server.limits import AddressCap, Members
 from server.logs import where
 from server.services import Services
 from server.session import Session
@@ -52,8 +54,10 @@ def _static_dir() -> Path:
 STATIC_DIR = _static_dir()
 
 CLOSE_RESTARTING = 1012
+CLOSE_TRY_LATER = 1013
 CLOSE_NO_HELLO = 4408
 CLOSE_FLOODING = 4029
+ABORT_KEY = "peer_support.abort"
 
 # No inline script or style, nothing from other hosts; the page talks only to its own server.
 CSP = (
@@ -89,6 +93,24 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class TransportHandle:
+    """Gives the WebSocket endpoint a way to abort its connection: ASGI has none, and a peer
+    that stopped reading leaves a close frame stuck behind a full socket buffer. With uvicorn,
+    the `send` it hands the app is bound to its protocol, which holds the transport; with any
+    other server the endpoint simply has no abort and relies on the server's own timeouts."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            abort = getattr(transport, "abort", None)
+            if callable(abort):
+                scope[ABORT_KEY] = abort
+        await self.app(scope, receive, send)
+
+
 def load_catalog(settings: Settings) -> Catalog:
     """The operator's ROOMS_FILE, or the starter catalogue shipped in `rooms/`."""
     if settings.rooms_file is not None:
@@ -119,6 +141,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     svc.hub.state_frame = lambda local: room_state_frame(svc, local)
     frame_rate = Rate(settings.frame_burst, settings.frame_per_second)
     send_rate = Rate(settings.send_burst, settings.send_per_second)
+    join_rate = Rate(settings.join_burst, settings.join_per_second)
+    members = Members(settings.max_sockets_per_member, send_rate, join_rate)
+    addresses = AddressCap(settings.max_connections_per_address)
+    if settings.redis_url is not None:
+        from server.brokers.redis import RedisBroker
+
+        if isinstance(broker, RedisBroker):
+            broker.ping_interval_s = settings.broker_ping_s
 
     async def heartbeat_forever() -> None:
         while True:
@@ -187,16 +217,35 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not _origin_allowed(ws, settings.allowed_origins):
             await ws.close(code=1008)  # before accept: the handshake is refused with HTTP 403
             return
-        await ws.accept()
-        session = Session(ws, settings.outbox_max_frames, frame_rate, send_rate, time.time())
+        # The address is a dict key while its connections last; never stored or logged.
+        address = ws.client.host if ws.client is not None else None
+        if not addresses.admit(address):
+            await ws.accept()  # a close code tells a browser more than a refused handshake
+            await ws.close(CLOSE_TRY_LATER, "too many connections from one address")
+            return
         try:
-            await _serve(ws, session)
-        finally:
+            await ws.accept()
+            session = Session(
+                ws,
+                settings.outbox_max_frames,
+                frame_rate,
+                send_rate,
+                time.time(),
+                abort=ws.scope.get(ABORT_KEY),
+                close_grace_s=settings.close_grace_s,
+            )
             try:
-                await leave_all(svc, session)
-            except BrokerUnavailable:
-                log.warning("leave after disconnect failed: broker unavailable")
-            await session.stop()
+                await _serve(ws, session)
+            finally:
+                try:
+                    await leave_all(svc, session)
+                except BrokerUnavailable:
+                    log.warning("leave after disconnect failed: broker unavailable")
+                if session.member is not None:
+                    members.detach(session.member, time.time())
+                await session.stop()
+        finally:
+            addresses.release(address)
 
     async def _serve(ws: WebSocket, session: Session) -> None:
         # One deadline for hello from the moment of connection; frames before it do not extend it.
@@ -213,6 +262,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await _handle(session, message)
             if session.member is not None:
                 hello_by = None
+
+    def _check_member_cap(frame: dict[str, Any]) -> None:
+        token = frame.get("token")
+        if not isinstance(token, str):
+            return  # a new member has no sockets yet
+        try:
+            member = svc.tokens.read_member(token)
+        except ChatError:
+            return  # the hello handler answers a bad token
+        if members.full(member):
+            raise ChatError(ErrorCode.LIMIT_REACHED, "too many connections for one member")
 
     async def _handle(session: Session, message: Message) -> None:
         ref: str | None = None
@@ -233,9 +293,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             handler = HANDLERS.get(kind)
             if handler is None:
                 raise ChatError(ErrorCode.UNKNOWN_TYPE, "unknown frame type")
-            if session.member is None and kind != "hello":
-                raise ChatError(ErrorCode.HELLO_REQUIRED, "say hello first")
+            if session.member is None:
+                if kind != "hello":
+                    raise ChatError(ErrorCode.HELLO_REQUIRED, "say hello first")
+                _check_member_cap(frame)
+            elif kind in ("join", "leave") and session.joins is not None:
+                # Presence frames follow joins and leaves: a member's churn is bounded here.
+                wait = session.joins.take(time.time())
+                if wait > 0:
+                    raise ChatError(ErrorCode.RATE_LIMITED, "joining too fast", retry_after=wait)
             await handler(svc, session, frame, ref)
+            if kind == "hello" and session.member is not None:
+                share = members.attach(session.member, time.time())
+                session.share_member(share.sends, share.joins)
         except ChatError as err:
             ref = err.extra.pop("ref", ref)
             if "retry_after" in err.extra:
@@ -277,6 +347,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/ws", ws_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(TransportHandle), Middleware(SecurityHeaders)],
+    )
     app.state.services = svc
     return app

@@ -21,12 +21,18 @@ _ADDRESS = re.compile(
 )
 
 
+# The query of a logged request path: uvicorn logs each WebSocket handshake with its path and
+# query, and a client may put anything there (a `?token=` the server never reads, for one).
+_QUERY = re.compile(r'(?<=[^\s"?])\?[^\s"]+')
+
+
 class RedactAddresses(logging.Filter):
-    """Replaces client addresses in a record (uvicorn names the peer of each socket)."""
+    """Replaces client addresses in a record (uvicorn names the peer of each socket) and drops
+    the query of any logged path."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _ADDRESS.sub("[addr]", message)
+        redacted = _QUERY.sub("?[query]", _ADDRESS.sub("[addr]", message))
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +23,32 @@ from rooms.catalog import Room
 from rooms.ids import MemberId, ParticipantId, RoomId
 from server.tokens import FacilitatorClaim
 
-__all__ = ["CLOSE_SLOW_READER", "Membership", "Session"]
+__all__ = ["CLOSE_SLOW_READER", "Buckets", "Membership", "Session"]
 
 log = logging.getLogger("peer_support.session")
 
 CLOSE_SLOW_READER = 4008
+
+
+class Buckets:
+    """Two token buckets that must both allow an action (a connection's and its member's).
+    The first is asked first, so a refusal by the second still spends the first: a little
+    stricter than exact, never looser."""
+
+    __slots__ = ("first", "second")
+
+    def __init__(self, first: TokenBucket, second: TokenBucket) -> None:
+        self.first = first
+        self.second = second
+
+    def take(self, now: float) -> float:
+        """0.0 when both allowed it, else the seconds until both might."""
+        wait = self.first.take(now)
+        return wait if wait > 0 else self.second.take(now)
+
+    @property
+    def strikes(self) -> int:
+        return max(self.first.strikes, self.second.strikes)
 
 
 @dataclass(slots=True)
@@ -61,6 +83,8 @@ class Session:
         frame_rate: Rate,
         send_rate: Rate,
         now: float,
+        abort: Callable[[], None] | None = None,
+        close_grace_s: float = 2.0,
     ) -> None:
         self.ws = ws
         self.member: MemberId | None = None
@@ -68,12 +92,23 @@ class Session:
         self.facilitator: FacilitatorClaim | None = None
         self.rooms: dict[RoomId, Membership] = {}
         self.frames = TokenBucket(frame_rate, now)
-        self.sends = TokenBucket(send_rate, now)
+        # Per connection; `share_member` adds the member-wide bucket shared by all its sockets.
+        self.sends: TokenBucket | Buckets = TokenBucket(send_rate, now)
+        self.joins: TokenBucket | None = None
         self.close_code: int | None = None
         self._outbox: deque[str] = deque()
         self._outbox_max = outbox_max
+        self._abort = abort
+        self._close_grace_s = close_grace_s
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._write_forever(), name="session-writer")
+
+    def share_member(self, sends: TokenBucket, joins: TokenBucket) -> None:
+        """Count this socket's sends also against its member's bucket, and its joins and
+        leaves against the member's join bucket (see server.limits)."""
+        if isinstance(self.sends, TokenBucket):
+            self.sends = Buckets(self.sends, sends)
+        self.joins = joins
 
     def role_in(self, membership: Membership, now: float) -> Role:
         """The role that counts in a room now: a facilitator token that expired while the socket
@@ -96,11 +131,20 @@ class Session:
         self._wake.set()
 
     def close(self, code: int, reason: str = "") -> None:
-        """Send what is queued is dropped; the socket is closed with `code` by the writer."""
+        """What is queued is dropped; the writer sends the close frame. A peer that does not
+        take it within the grace period (it stopped reading, so the writer is stuck behind a
+        full socket buffer) has its connection aborted: nothing of it stays in memory."""
         if self.close_code is None:
             self.close_code = code
             self._close_reason = reason
             self._wake.set()
+            if self._abort is not None:
+                asyncio.get_running_loop().call_later(self._close_grace_s, self._abort)
+
+    @property
+    def queued(self) -> int:
+        """Frames waiting in the outbox (never more than its bound)."""
+        return len(self._outbox)
 
     async def _write_forever(self) -> None:
         try:

@@ -70,6 +70,12 @@ class Settings:
     frame_per_second: float = 10.0
     flood_strikes: int = 20
     audit_days: int = 30
+    max_sockets_per_member: int = 5
+    max_connections_per_address: int = 50
+    join_burst: int = 10
+    join_per_second: float = 0.5
+    broker_ping_s: float = 5.0
+    close_grace_s: float = 2.0
     facilitator_grace_s: float = 30.0
 
     @classmethod
@@ -115,6 +121,12 @@ class Settings:
             flood_strikes=_int(env, "FLOOD_STRIKES", 20, 1, 100000),
             audit_days=_int(env, "AUDIT_DAYS", 30, 1, 3650),
             facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
+            max_sockets_per_member=_int(env, "MAX_SOCKETS_PER_MEMBER", 5, 1, 1000),
+            max_connections_per_address=_int(env, "MAX_CONNECTIONS_PER_ADDRESS", 50, 0, 1000000),
+            join_burst=_int(env, "JOIN_BURST", 10, 1, 100000),
+            join_per_second=_float(env, "JOIN_PER_SECOND", 0.5, 0.01, 100000),
+            broker_ping_s=_float(env, "BROKER_PING_SECONDS", 5.0, 0.05, 60),
+            close_grace_s=_float(env, "CLOSE_GRACE_SECONDS", 2.0, 0.1, 60),
         )
 
 
