@@ -1,14 +1,15 @@
 """Frames on the wire: parse and validate what clients send, encode what the server sends.
 
 Parsing is strict and bounded: one JSON object per text frame, no duplicate keys, no NaN or
-Infinity, no nesting past a small depth, no over-long numbers. Every fault raises `ChatError`
-with a stable code; nothing here echoes the frame's content.
+Infinity, no nesting past a small depth, no over-long numbers, no unpaired surrogate escapes.
+Every fault raises `ChatError` with a stable code; nothing here echoes the frame's content.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from rooms.errors import ChatError, ErrorCode
@@ -56,6 +57,21 @@ def _depth_ok(text: str) -> bool:
     return True
 
 
+# What decodes from a `\uD800`-style escape with no partner: not a character, and it cannot be
+# encoded as UTF-8, so echoing it (in a `ref`, a reason, a note) would break the writer.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def parse(raw: str) -> tuple[dict[str, Any], str | None]:
     """The frame as a dict and its `ref` (None when absent).
 
@@ -74,6 +90,9 @@ def parse(raw: str) -> tuple[dict[str, Any], str | None]:
         raise ChatError(ErrorCode.BAD_REQUEST, "frame is not valid JSON") from None
     if not isinstance(frame, dict):
         raise ChatError(ErrorCode.BAD_REQUEST, "frame must be a JSON object")
+    # Only an escape can produce a surrogate: text off the wire was valid UTF-8.
+    if "\\u" in raw and _has_lone_surrogate(frame):
+        raise ChatError(ErrorCode.BAD_REQUEST, "text holds an unpaired surrogate escape")
     ref = frame.get("ref")
     if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_REF_CHARS):
         raise ChatError(ErrorCode.BAD_REQUEST, f"ref must be a string of at most {MAX_REF_CHARS}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -123,3 +124,9 @@ class RawClient:
 
     def abort(self) -> None:
         self.writer.transport.abort()
+
+    async def close(self) -> None:
+        """Drop the connection without a closing handshake."""
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
