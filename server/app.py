@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
 import logging
 import time
 import tomllib
@@ -31,8 +32,10 @@ from server.commands import HANDLERS, evict, leave_all, room_state_frame
 from server.hub import Hub
 from server.limits import AddressCap, Members
 from server.logs import where
+from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from server.metrics import Metrics
 from server.services import Services
-from server.session import Session
+from server.session import CLOSE_SLOW_READER, Session
 from server.settings import Settings
 from server.tokens import TokenService
 
@@ -139,6 +142,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     svc.hub.process = svc.process
     svc.hub.evict = lambda session, room: evict(svc, session, room)
     svc.hub.state_frame = lambda local: room_state_frame(svc, local)
+    svc.metrics = Metrics(
+        lambda: {
+            "connections": float(svc.connections),
+            "rooms": float(len(svc.hub.rooms)),
+            "reconnects": float(getattr(broker, "resubscriptions", 0)),
+        }
+    )
+    svc.hub.metrics = svc.metrics
     frame_rate = Rate(settings.frame_burst, settings.frame_per_second)
     send_rate = Rate(settings.send_burst, settings.send_per_second)
     join_rate = Rate(settings.join_burst, settings.join_per_second)
@@ -160,21 +171,38 @@ def create_app(settings: Settings | None = None) -> Starlette:
             except Exception as exc:
                 log.error("presence heartbeat failed: %s", type(exc).__name__)
 
+    async def measure_loop_lag() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.5)
+            svc.metrics.loop_lag.set(max(0.0, loop.time() - before - 0.5))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await broker.start(svc.hub.on_event)
         beat = asyncio.create_task(heartbeat_forever(), name="presence-heartbeat")
+        lag = asyncio.create_task(measure_loop_lag(), name="loop-lag")
         log.info("serving %d rooms with the %s broker", len(catalog), type(broker).__name__)
         try:
             yield
         finally:
             beat.cancel()
+            lag.cancel()
             for session in list(svc.hub.all_sessions()):
                 session.close(CLOSE_RESTARTING, "server restarting")
             await broker.close()
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html")
+
+    async def metrics(request: Request) -> Response:
+        token = settings.metrics_token
+        if token and not hmac.compare_digest(
+            request.headers.get("authorization", ""), f"Bearer {token}"
+        ):
+            return PlainTextResponse("unauthorized", status_code=401)
+        return Response(svc.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -225,6 +253,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return
         try:
             await ws.accept()
+            svc.connections += 1
             session = Session(
                 ws,
                 settings.outbox_max_frames,
@@ -244,6 +273,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if session.member is not None:
                     members.detach(session.member, time.time())
                 await session.stop()
+                svc.connections -= 1
+                if session.close_code == CLOSE_SLOW_READER:
+                    svc.metrics.outbox_drops.inc()
         finally:
             addresses.release(address)
 
@@ -307,6 +339,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 share = members.attach(session.member, time.time())
                 session.share_member(share.sends, share.joins)
         except ChatError as err:
+            svc.metrics.errors.labels(err.code.value).inc()
             ref = err.extra.pop("ref", ref)
             if "retry_after" in err.extra:
                 err.extra["retry_after"] = round(float(err.extra["retry_after"]), 2)
@@ -343,6 +376,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/", index),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
         Route("/api/rooms", api_rooms),
         WebSocketRoute("/ws", ws_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),

@@ -10,9 +10,20 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 
+def _apply_flags(args: argparse.Namespace) -> None:
+    """`serve --some-setting V` is the same as SOME_SETTING=V in the environment."""
+    from server.config import SETTINGS
+
+    for doc in SETTINGS:
+        value = getattr(args, doc.name.lower(), None)
+        if value is not None:
+            os.environ[doc.name] = value
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    _apply_flags(args)
     from server.app import create_app
     from server.logs import configure
     from server.settings import ConfigError, Settings
@@ -23,7 +34,12 @@ def _serve(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"peer-support: configuration error: {exc}", file=sys.stderr)
         return 2
-    configure(os.environ.get("LOG_LEVEL", "INFO"))
+    log_format = os.environ.get("LOG_FORMAT", "text")
+    log_level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    if log_format not in ("text", "json") or log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        print("peer-support: configuration error: LOG_FORMAT or LOG_LEVEL", file=sys.stderr)
+        return 2
+    configure(log_level, log_format)
     uvicorn.run(
         app,
         host=args.host,
@@ -60,6 +76,36 @@ def _facilitator_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    """Print the effective configuration (secrets masked) and check that Redis answers."""
+    from server.app import load_catalog
+    from server.config import SETTINGS, masked_value
+    from server.settings import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+        catalog = load_catalog(settings)
+    except (ConfigError, ValueError) as exc:
+        print(f"peer-support: configuration error: {exc}", file=sys.stderr)
+        return 2
+    width = max(len(d.name) for d in SETTINGS)
+    for doc in SETTINGS:
+        print(f"{doc.name:<{width}}  {masked_value(doc, os.environ.get(doc.name))}")
+    print(f"{'rooms':<{width}}  {len(catalog)} in the catalogue")
+    if settings.redis_url is None:
+        print(f"{'broker':<{width}}  in-memory (one process only)")
+        return 0
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except (redis.RedisError, OSError) as exc:
+        print(f"{'broker':<{width}}  redis UNREACHABLE ({type(exc).__name__})")
+        return 1
+    print(f"{'broker':<{width}}  redis reachable")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = argparse.ArgumentParser(prog="peer-support", description=__doc__)
@@ -67,7 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the chat server")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    from server.config import SETTINGS, flag_name
+
+    for doc in SETTINGS:
+        serve.add_argument(flag_name(doc.name), dest=doc.name.lower(), help=doc.meaning)
     serve.set_defaults(func=_serve)
+    check = sub.add_parser("check", help="print the effective configuration, check Redis")
+    check.set_defaults(func=_check)
     token = sub.add_parser("facilitator-token", help="print a signed facilitator token")
     token.add_argument("--name", required=True, help="shown to members as the handle")
     token.add_argument("--room", action="append", help="a room they may moderate (repeatable)")

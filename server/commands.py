@@ -135,6 +135,8 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         page = await svc.broker.history(room.id, now_ms, svc.limits)
         local.epoch = page.epoch
         plan = replay(page, since, epoch)
+        if since is not None:
+            svc.metrics.recoveries.labels("recovered" if plan.recovered else "lost").inc()
         participants = [json.loads(p) for p in await svc.broker.participants(room.id, now_ms)]
         queue = None
         if role is Role.FACILITATOR:
@@ -273,11 +275,13 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         held = {"type": "held", "ref": ref, "room": membership.room.id,
                 "reason": "contact_details", "kind": found}  # fmt: skip
         session.deliver(wire.encode(held))
+        svc.metrics.held.labels("contact_details").inc()
         return
     if conversation is not None:
         extra["conversation"] = conversation
     msg_id = await publish_text(svc, session, membership, raw, extra, private_to)
     membership.last_sent_ms = now_ms
+    svc.metrics.messages_in.inc()
     _ack(session, ref, room=membership.room.id, id=msg_id)
     if svc.crisis.matches(raw) and role is not Role.FACILITATOR:
         await _crisis(svc, session, membership, msg_id)
@@ -286,6 +290,7 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
 async def _crisis(svc: Services, session: Session, membership: Membership, msg_id: int) -> None:
     """Never blocks the message: the author privately gets help, facilitators get an alert."""
     room = membership.room.id
+    svc.metrics.crisis_alerts.inc()
     session.deliver(support_frame(room))
     item = AddItem("alert", membership.participant, msg_id, "possible crisis language")
     stored = await add_queue_item(svc, room, item, "system")

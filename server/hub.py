@@ -23,6 +23,7 @@ from moderation.roles import Role
 from moderation.sanctions import RoomView, iso_ms
 from rooms.ids import ParticipantId, RoomId
 from server.brokers import Broker, BrokerUnavailable
+from server.metrics import Metrics
 from server.session import Session
 from server.wire import encode
 
@@ -90,6 +91,7 @@ class Hub:
         # Set by the app: how to take a socket out of a room (removal), and the room_state frame.
         self.evict: Callable[[Session, RoomId], Awaitable[None]] | None = None
         self.state_frame: Callable[[LocalRoom], str] | None = None
+        self.metrics: Metrics | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._deferred: dict[tuple[RoomId, ParticipantId], asyncio.Task[None]] = {}
         self.presence_ttl_ms = int(presence_ttl_s * 1000)
@@ -107,6 +109,8 @@ class Hub:
                 session.deliver(frame)
             for pending in room.joining.values():
                 pending.append(frame)
+            if self.metrics is not None:
+                self.metrics.delivered(frame, len(room.sessions))
             return
         try:
             event = json.loads(envelope[1:])

@@ -5,12 +5,13 @@ Exceptions are logged by type and code location only, since their text may quote
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import traceback
 
-__all__ = ["RedactAddresses", "configure", "where"]
+__all__ = ["JsonFormatter", "RedactAddresses", "configure", "where"]
 
 # IPv4 (with an optional port) and anything shaped like an IPv6 address.
 _ADDRESS = re.compile(
@@ -47,10 +48,26 @@ def where(exc: BaseException) -> str:
     return f"{os.path.basename(last.filename)}:{last.lineno}"
 
 
-def configure(level: str = "INFO") -> None:
-    """One line per event on stderr."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (already redacted)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(level: str = "INFO", fmt: str = "text") -> None:
+    """One line per event on stderr; `fmt` "json" writes JSON objects."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.addFilter(RedactAddresses())
     root = logging.getLogger()
     root.handlers[:] = [handler]

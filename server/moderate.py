@@ -235,6 +235,7 @@ def _handler(
         ack: dict[str, Any] = {}
         for effect in outcome.effects:
             ack.update(await _perform(svc, session, membership, effect, by))
+        svc.metrics.moderation.labels(spec.name).inc()
         if spec.name == "audit":
             await _send_audit(svc, session, room, ref)
             return

@@ -10,10 +10,13 @@ from moderation.crisis import CrisisDetector
 from rooms.catalog import Catalog
 from server.brokers import Broker, HistoryLimits
 from server.hub import Hub
+from server.metrics import Metrics
 from server.settings import Settings
 from server.tokens import TokenService
 
 __all__ = ["Services"]
+
+_LIVE = ("connections", "rooms", "reconnects")
 
 
 @dataclass
@@ -26,6 +29,8 @@ class Services:
     broker: Broker
     hub: Hub
     crisis: CrisisDetector = field(default_factory=CrisisDetector)
+    metrics: Metrics = field(default_factory=lambda: Metrics(lambda: dict.fromkeys(_LIVE, 0.0)))
+    connections: int = 0
     process: str = field(default_factory=lambda: secrets.token_hex(6))
 
     @property

@@ -77,6 +77,7 @@ class Settings:
     broker_ping_s: float = 5.0
     close_grace_s: float = 2.0
     facilitator_grace_s: float = 30.0
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -121,6 +122,7 @@ class Settings:
             flood_strikes=_int(env, "FLOOD_STRIKES", 20, 1, 100000),
             audit_days=_int(env, "AUDIT_DAYS", 30, 1, 3650),
             facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
+            metrics_token=env.get("METRICS_TOKEN") or None,
             max_sockets_per_member=_int(env, "MAX_SOCKETS_PER_MEMBER", 5, 1, 1000),
             max_connections_per_address=_int(env, "MAX_CONNECTIONS_PER_ADDRESS", 50, 0, 1000000),
             join_burst=_int(env, "JOIN_BURST", 10, 1, 100000),
