@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["DEFAULT_PHRASES", "DEFAULT_RESOURCES", "CrisisDetector", "Resource", "fold"]
+__all__ = [
+    "DEFAULT_PHRASES",
+    "DEFAULT_RESOURCES",
+    "CrisisConfig",
+    "CrisisDetector",
+    "Resource",
+    "fold",
+    "parse_crisis_config",
+]
 
 DEFAULT_PHRASES: tuple[str, ...] = (
     "kill myself", "killing myself", "end my life", "ending my life", "end it all",
@@ -63,3 +72,42 @@ class CrisisDetector:
     def matches(self, text: str) -> bool:
         """True when `text` holds one of the phrases as whole words."""
         return self._pattern is not None and self._pattern.search(fold(text)) is not None
+
+
+@dataclass(frozen=True)
+class CrisisConfig:
+    """The phrases to notice and the resources to show, as the operator configured them."""
+
+    detector: CrisisDetector = field(default_factory=CrisisDetector)
+    resources: tuple[Resource, ...] = DEFAULT_RESOURCES
+
+
+def _strings(raw: Any, name: str) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+        raise ValueError(f"crisis file: {name!r} must be a list of non-empty text")
+    return list(raw)
+
+
+def parse_crisis_config(data: Mapping[str, Any]) -> CrisisConfig:
+    """From parsed TOML: `phrases` replaces the default list, `extra_phrases` adds to it, and
+    `[[resources]]` (name, contact) replaces the default resources. Raises ValueError."""
+    phrases = list(DEFAULT_PHRASES)
+    if "phrases" in data:
+        phrases = _strings(data["phrases"], "phrases")
+    if "extra_phrases" in data:
+        phrases += _strings(data["extra_phrases"], "extra_phrases")
+    resources = DEFAULT_RESOURCES
+    if "resources" in data:
+        raw = data["resources"]
+        if not isinstance(raw, list) or not raw:
+            raise ValueError("crisis file: 'resources' must be a non-empty list of tables")
+        parsed = []
+        for entry in raw:
+            if not isinstance(entry, Mapping):
+                raise ValueError("crisis file: each resource must be a table")
+            name, contact = entry.get("name"), entry.get("contact")
+            if not isinstance(name, str) or not isinstance(contact, str) or not name or not contact:
+                raise ValueError("crisis file: each resource needs 'name' and 'contact' text")
+            parsed.append(Resource(name, contact))
+        resources = tuple(parsed)
+    return CrisisConfig(CrisisDetector(phrases), resources)

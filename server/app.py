@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from moderation.crisis import parse_crisis_config
 from moderation.ratelimit import Rate
 from rooms.catalog import Catalog, parse_catalog
 from rooms.errors import ChatError, ErrorCode
@@ -142,6 +143,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     svc.hub.process = svc.process
     svc.hub.evict = lambda session, room: evict(svc, session, room)
     svc.hub.state_frame = lambda local: room_state_frame(svc, local)
+    if settings.crisis_file is not None:
+        svc.crisis = parse_crisis_config(tomllib.loads(settings.crisis_file.read_text("utf-8")))
     svc.metrics = Metrics(
         lambda: {
             "connections": float(svc.connections),

@@ -85,6 +85,12 @@ def _check(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         catalog = load_catalog(settings)
+        if settings.crisis_file is not None:
+            import tomllib
+
+            from moderation.crisis import parse_crisis_config
+
+            parse_crisis_config(tomllib.loads(settings.crisis_file.read_text("utf-8")))
     except (ConfigError, ValueError) as exc:
         print(f"peer-support: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -283,7 +283,7 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     membership.last_sent_ms = now_ms
     svc.metrics.messages_in.inc()
     _ack(session, ref, room=membership.room.id, id=msg_id)
-    if svc.crisis.matches(raw) and role is not Role.FACILITATOR:
+    if svc.crisis.detector.matches(raw) and role is not Role.FACILITATOR:
         await _crisis(svc, session, membership, msg_id)
 
 
@@ -291,7 +291,7 @@ async def _crisis(svc: Services, session: Session, membership: Membership, msg_i
     """Never blocks the message: the author privately gets help, facilitators get an alert."""
     room = membership.room.id
     svc.metrics.crisis_alerts.inc()
-    session.deliver(support_frame(room))
+    session.deliver(support_frame(svc, room))
     item = AddItem("alert", membership.participant, msg_id, "possible crisis language")
     stored = await add_queue_item(svc, room, item, "system")
     alert = {"type": "alert", "room": room, "item": stored["id"], "message_id": msg_id,

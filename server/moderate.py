@@ -25,7 +25,6 @@ from moderation.actions.base import (
     Target,
 )
 from moderation.actions.registry import ACTIONS
-from moderation.crisis import DEFAULT_RESOURCES
 from moderation.roles import Role
 from moderation.sanctions import iso_ms
 from rooms.errors import ChatError, ErrorCode
@@ -140,7 +139,9 @@ async def _perform(
                                  "participant": effect.participant}  # fmt: skip
         await svc.broker.publish(room, to_facilitators(frame, effect.participant))
         if effect.kind == "private_opened":
-            await svc.broker.publish(room, to_participant(support_frame(room), effect.participant))
+            await svc.broker.publish(
+                room, to_participant(support_frame(svc, room), effect.participant)
+            )
     elif isinstance(effect, DeleteMessage):
         await svc.broker.delete_message(room, effect.message_id)
         deleted = {"type": "deleted", "room": room, "message_id": effect.message_id}
@@ -269,9 +270,9 @@ async def _send_audit(svc: Services, session: Session, room: RoomId, ref: str | 
     )
 
 
-def support_frame(room: RoomId) -> str:
-    """The private `support` frame with crisis resources."""
-    resources = [{"name": r.name, "contact": r.contact} for r in DEFAULT_RESOURCES]
+def support_frame(svc: Services, room: RoomId) -> str:
+    """The private `support` frame with the configured crisis resources."""
+    resources = [{"name": r.name, "contact": r.contact} for r in svc.crisis.resources]
     return wire.encode({"type": "support", "room": room, "resources": resources})
 
 

@@ -6,7 +6,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from moderation.crisis import CrisisDetector
+from moderation.crisis import CrisisConfig
 from rooms.catalog import Catalog
 from server.brokers import Broker, HistoryLimits
 from server.hub import Hub
@@ -28,7 +28,7 @@ class Services:
     tokens: TokenService
     broker: Broker
     hub: Hub
-    crisis: CrisisDetector = field(default_factory=CrisisDetector)
+    crisis: CrisisConfig = field(default_factory=CrisisConfig)
     metrics: Metrics = field(default_factory=lambda: Metrics(lambda: dict.fromkeys(_LIVE, 0.0)))
     connections: int = 0
     process: str = field(default_factory=lambda: secrets.token_hex(6))

@@ -78,6 +78,7 @@ class Settings:
     close_grace_s: float = 2.0
     facilitator_grace_s: float = 30.0
     metrics_token: str | None = None
+    crisis_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +124,7 @@ class Settings:
             audit_days=_int(env, "AUDIT_DAYS", 30, 1, 3650),
             facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
             metrics_token=env.get("METRICS_TOKEN") or None,
+            crisis_file=_existing_file(env, "CRISIS_FILE"),
             max_sockets_per_member=_int(env, "MAX_SOCKETS_PER_MEMBER", 5, 1, 1000),
             max_connections_per_address=_int(env, "MAX_CONNECTIONS_PER_ADDRESS", 50, 0, 1000000),
             join_burst=_int(env, "JOIN_BURST", 10, 1, 100000),
@@ -130,6 +132,15 @@ class Settings:
             broker_ping_s=_float(env, "BROKER_PING_SECONDS", 5.0, 0.05, 60),
             close_grace_s=_float(env, "CLOSE_GRACE_SECONDS", 2.0, 0.1, 60),
         )
+
+
+def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name) or None
+    if raw is None:
+        return None
+    if not Path(raw).is_file():
+        raise ConfigError(f"{name}: no such file")
+    return Path(raw)
 
 
 def load_secret_keys(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -345,3 +345,22 @@ async def test_acks_say_what_the_action_did(server: AppServer, connect: ConnectC
     )
     assert ack["participant"] == joined["participant"] and ack["until"].endswith("Z")
     assert (await fac.request({"type": "slow", "room": ROOM, "seconds": 5}))["seconds"] == 5
+
+
+async def test_crisis_resources_and_phrases_are_configurable(
+    start_server: object, connect: ConnectClient, tmp_path: object
+) -> None:
+    import pathlib
+
+    path = pathlib.Path(str(tmp_path)) / "crisis.toml"
+    path.write_text(
+        'extra_phrases = ["no way out"]\n'
+        '[[resources]]\nname = "Samaritans (UK)"\ncontact = "Call 116 123"\n'
+    )
+    server = await start_server(CRISIS_FILE=str(path))  # type: ignore[operator]
+    member = await connect(server.ws)
+    await member.enter(ROOM)
+    ack = await member.request({"type": "send", "room": ROOM, "text": "I see no way out"})
+    assert ack["type"] == "ack"
+    support = await member.expect("support")
+    assert support["resources"] == [{"name": "Samaritans (UK)", "contact": "Call 116 123"}]

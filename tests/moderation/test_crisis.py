@@ -25,3 +25,21 @@ def test_accents_and_custom_phrases() -> None:
     assert not detector.matches("kill myself")
     assert fold("Ça") == "ca"
     assert not CrisisDetector([]).matches("anything")
+
+
+def test_operator_configuration() -> None:
+    from moderation.crisis import DEFAULT_RESOURCES, parse_crisis_config
+
+    config = parse_crisis_config(
+        {"extra_phrases": ["no way out"],
+         "resources": [{"name": "Samaritans (UK)", "contact": "Call 116 123"}]}
+    )  # fmt: skip
+    assert config.detector.matches("there is no way out")
+    assert config.detector.matches("I want to die")
+    assert [r.name for r in config.resources] == ["Samaritans (UK)"]
+    only = parse_crisis_config({"phrases": ["quiero morir"]})
+    assert not only.detector.matches("I want to die")
+    assert only.resources == DEFAULT_RESOURCES
+    for bad in ({"phrases": "x"}, {"resources": []}, {"resources": [{"name": "x"}]}):
+        with pytest.raises(ValueError, match="crisis file"):
+            parse_crisis_config(bad)
