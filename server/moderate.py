@@ -31,6 +31,7 @@ from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId, RoomId
 from rooms.text import normalize
 from server import wire
+from server.replies import membership_of
 from server.services import Services
 from server.session import Membership, Session
 
@@ -152,7 +153,7 @@ async def _perform(
         await svc.broker.publish(room, "C" + wire.encode({"k": "reset", "epoch": epoch}))
         return {"epoch": epoch}
     elif isinstance(effect, Announce):
-        from server.commands import publish_text
+        from server.posting import publish_text
 
         msg_id = await publish_text(svc, session, membership, effect.text, {"kind": "announcement"})
         return {"id": msg_id}
@@ -173,14 +174,6 @@ async def _perform(
         frame = {"type": "resolved", "room": room, "item": effect.item, "by": by}
         await svc.broker.publish(room, to_facilitators(frame))
     return {}
-
-
-def _membership(session: Session, frame: dict[str, Any]) -> Membership:
-    room = wire.req_str(frame, "room", 64)
-    membership = session.rooms.get(RoomId(room))
-    if membership is None:
-        raise ChatError(ErrorCode.NOT_JOINED, "join the room first")
-    return membership
 
 
 def _actor(session: Session, membership: Membership, spec: ActionSpec, now: float) -> str:
@@ -206,7 +199,7 @@ def _handler(
         # Role first: a member learns nothing about rooms or fields from a facilitator frame.
         if spec.min_role is Role.FACILITATOR and session.role is not Role.FACILITATOR:
             raise ChatError(ErrorCode.FORBIDDEN, "only facilitators can do that")
-        membership = _membership(session, frame)
+        membership = membership_of(session, frame)
         now = svc.now()
         by = _actor(session, membership, spec, now)
         fields = parse_fields(spec, frame, svc)

@@ -1,0 +1,267 @@
+"""Entering and leaving rooms: `join`, `agree`, `leave`, `listen`/`talk`, and presence.
+
+A participant is present from their first socket in a room (on any process) to their last;
+a facilitator's dropped connection keeps them present for a short grace period.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moderation.roles import Role
+from rooms.errors import ChatError, ErrorCode
+from rooms.history import replay
+from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
+from server import wire
+from server.brokers import PresenceChange
+from server.hub import LocalRoom
+from server.replies import ack, membership_of
+from server.services import Services
+from server.session import Membership, Session
+
+__all__ = [
+    "HANDLE_TTL_MS",
+    "agree",
+    "evict",
+    "join",
+    "leave",
+    "leave_all",
+    "listen",
+    "room_state_frame",
+    "talk",
+]
+
+HANDLE_TTL_MS = 90 * 86400 * 1000
+
+
+async def _claim_handle(
+    svc: Services, session: Session, room: RoomId, pid: ParticipantId, role: Role
+) -> str:
+    assert session.member is not None
+    if role is Role.FACILITATOR and session.facilitator is not None:
+        name = session.facilitator.name[:40]
+        candidates = [name, *(f"{name} {i}" for i in range(2, 10))]
+    else:
+        key = svc.tokens.identity_key
+        candidates = [handle_candidate(key, session.member, room, i) for i in range(12)]
+    handle = await svc.broker.claim_handle(room, pid, candidates, HANDLE_TTL_MS, role.value)
+    if handle is None:
+        raise ChatError(ErrorCode.LIMIT_REACHED, "no free handle in this room")
+    return handle
+
+
+async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Enter a room: replay history (from `since`), list who is here, announce presence."""
+    room_id = wire.req_str(frame, "room", 64)
+    since = wire.opt_int(frame, "since", 0, 2**53)
+    epoch = wire.opt_str(frame, "epoch", 64)
+    room = svc.catalog.get(room_id)
+    if room is None:
+        raise ChatError(ErrorCode.NOT_FOUND, "no such room")
+    if room.id in session.rooms:
+        raise ChatError(ErrorCode.ALREADY_JOINED, "already in this room")
+    if len(session.rooms) >= svc.settings.max_rooms_per_socket:
+        raise ChatError(ErrorCode.LIMIT_REACHED, "too many rooms on one connection")
+    assert session.member is not None
+    pid = participant_id(svc.tokens.identity_key, session.member, room.id)
+    claim = session.facilitator
+    role = (
+        Role.FACILITATOR
+        if claim is not None and claim.may_moderate(room.id, svc.now())
+        else Role.MEMBER
+    )
+    handle = await _claim_handle(svc, session, room.id, pid, role)
+    membership = Membership(room=room, participant=pid, handle=handle, role=role)
+    local = await svc.hub.attach(session, room.id)
+    try:
+        local.view.check_join(pid, role, int(svc.now() * 1000))
+    except ChatError:
+        svc.hub.detach(session, local)
+        raise
+    session.rooms[room.id] = membership
+    try:
+        summary = wire.encode(membership.summary())
+        first_here = svc.hub.count_in(local, pid, summary)
+        svc.hub.cancel_deferred_exit(room.id, pid)
+        now_ms = int(svc.now() * 1000)
+        change = None
+        if first_here:
+            change = await svc.broker.presence_enter(
+                room.id, pid, summary, svc.process, now_ms, svc.hub.presence_ttl_ms
+            )
+        membership.agreed_version = await svc.broker.agreement(room.id, pid)
+        page = await svc.broker.history(room.id, now_ms, svc.limits)
+        local.epoch = page.epoch
+        plan = replay(page, since, epoch)
+        if since is not None:
+            svc.metrics.recoveries.labels("recovered" if plan.recovered else "lost").inc()
+        participants = [json.loads(p) for p in await svc.broker.participants(room.id, now_ms)]
+        queue = None
+        if role is Role.FACILITATOR:
+            queue = [i for i in await svc.broker.queue_items(room.id) if i["status"] == "open"]
+    except BaseException:
+        await _leave(svc, session, membership, local, announce=False)
+        raise
+    head = wire.encode(
+        {
+            "type": "joined",
+            "ref": ref,
+            "room": room.id,
+            "participant": pid,
+            "handle": handle,
+            "role": role.value,
+            "rules": list(room.rules),
+            "rules_version": room.rules_version,
+            "agreed": membership.agreed_version >= room.rules_version,
+            "description": room.description,
+            "members": len(participants),
+            "participants": participants,
+            "epoch": page.epoch,
+            "recovered": plan.recovered,
+        }
+    )
+    session.deliver(f'{head[:-1]},"history":[{",".join(plan.frames)}]}}')
+    session.deliver(room_state_frame(svc, local))
+    if queue is not None:
+        session.deliver(wire.encode({"type": "queue", "room": room.id, "items": queue}))
+    svc.hub.promote(session, local, plan.last_id)
+    hands = {"type": "hands", "room": room.id, "queue": local.view.hands}
+    session.deliver(wire.encode(hands))
+    if change is not None and change.changed:
+        await _announce_presence(svc, membership, "join", change)
+
+
+async def _announce_presence(
+    svc: Services, membership: Membership, event: str, change: PresenceChange
+) -> None:
+    """Tell the room someone came or went; a facilitator's coming and going also changes
+    whether a facilitator-present room is waiting, on every process."""
+    room = membership.room.id
+    presence = {"type": "presence", "room": room, "members": change.members}
+    presence.update(event=event, **membership.summary())
+    await svc.broker.publish(room, "R" + wire.encode(presence))
+    if membership.role is Role.FACILITATOR:
+        staff = {"k": "staff", "n": change.facilitators}
+        await svc.broker.publish(room, "C" + wire.encode(staff))
+
+
+def room_state_frame(svc: Services, local: LocalRoom) -> str:
+    """The `room_state` frame of a room as this process sees it."""
+    room = svc.catalog.get(local.id)
+    assert room is not None
+    return wire.encode(
+        {
+            "type": "room_state",
+            "room": local.id,
+            **local.view.state(room.requires_facilitator),
+            "one_at_a_time": room.one_at_a_time,
+            "rules_version": room.rules_version,
+        }
+    )
+
+
+async def agree(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Accept the room's current ground rules."""
+    membership = membership_of(session, frame)
+    membership.agreed_version = membership.room.rules_version
+    # Remembered for the participant, so a reconnect does not ask again until the rules change.
+    await svc.broker.set_agreement(
+        membership.room.id, membership.participant, membership.agreed_version, HANDLE_TTL_MS
+    )
+    ack(session, ref, room=membership.room.id, rules_version=membership.agreed_version)
+
+
+async def _leave(
+    svc: Services,
+    session: Session,
+    membership: Membership,
+    local: LocalRoom,
+    announce: bool,
+    grace_s: float = 0.0,
+) -> None:
+    session.rooms.pop(membership.room.id, None)
+    svc.hub.detach(session, local)
+    if local.local_count.get(membership.participant, 0) <= 0:
+        return
+    if not svc.hub.count_out(local, membership.participant):
+        return
+    if grace_s > 0:
+        # A facilitator's dropped connection: the room keeps them a moment so a reconnect
+        # does not flip it to waiting and back.
+        svc.hub.defer_exit(
+            membership.room.id,
+            membership.participant,
+            grace_s,
+            lambda: _exit_presence(svc, membership, announce),
+        )
+        return
+    await _exit_presence(svc, membership, announce)
+
+
+async def _exit_presence(svc: Services, membership: Membership, announce: bool) -> None:
+    change = await svc.broker.presence_exit(
+        membership.room.id, membership.participant, svc.process, int(svc.now() * 1000)
+    )
+    if announce and change.changed:
+        await _announce_presence(svc, membership, "leave", change)
+
+
+async def leave(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Leave a room."""
+    membership = membership_of(session, frame)
+    local = svc.hub.rooms.get(membership.room.id)
+    if local is not None:
+        await _leave(svc, session, membership, local, announce=True)
+    else:
+        session.rooms.pop(membership.room.id, None)
+    ack(session, ref, room=membership.room.id)
+
+
+async def leave_all(svc: Services, session: Session) -> None:
+    """The connection ended: leave every room it was in."""
+    for membership in list(session.rooms.values()):
+        local = svc.hub.rooms.get(membership.room.id)
+        if local is not None:
+            grace = svc.settings.facilitator_grace_s if membership.role is Role.FACILITATOR else 0.0
+            await _leave(svc, session, membership, local, announce=True, grace_s=grace)
+    session.rooms.clear()
+
+
+async def listen(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Listen-only on: the member reads, is shown as listening, and is not called on."""
+    await _set_listening(svc, session, frame, ref, True)
+
+
+async def talk(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
+    """Listen-only off."""
+    await _set_listening(svc, session, frame, ref, False)
+
+
+async def _set_listening(
+    svc: Services, session: Session, frame: dict[str, Any], ref: str | None, on: bool
+) -> None:
+    membership = membership_of(session, frame)
+    room = membership.room.id
+    if membership.listening != on:
+        membership.listening = on
+        summary = membership.summary()
+        local = svc.hub.rooms.get(room)
+        if local is not None and membership.participant in local.summaries:
+            local.summaries[membership.participant] = wire.encode(summary)
+        await svc.broker.presence_update(room, membership.participant, wire.encode(summary))
+        members = (await svc.broker.member_counts([room], int(svc.now() * 1000)))[room]
+        presence = {"type": "presence", "room": room, "members": members, "event": "update"}
+        presence.update(summary)
+        await svc.broker.publish(room, "R" + wire.encode(presence))
+        if on:
+            await svc.broker.update_list(room, "hands", membership.participant, False, 86400000)
+    ack(session, ref, room=room, listening=on)
+
+
+async def evict(svc: Services, session: Session, room: RoomId) -> None:
+    """Take a socket out of a room (a removal): no more deliveries, presence updated."""
+    membership = session.rooms.get(room)
+    local = svc.hub.rooms.get(room)
+    if membership is not None and local is not None:
+        await _leave(svc, session, membership, local, announce=True)
