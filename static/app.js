@@ -311,7 +311,7 @@
       const p = S.pending.get(ref);
       S.pending.delete(ref);
       if (f.type === "error") p.onError(f);
-      else if (f.type === "held") p.onError({ code: "held", reason: f.reason });
+      else if (f.type === "held") p.onError({ code: "held", reason: f.reason, kind: f.kind });
       else p.onAck(f);
       if (f.type === "ack" || f.type === "error" || f.type === "held") return;
     }
@@ -326,7 +326,8 @@
   const HANDLERS = {
     joined: onJoined,
     message: (f, cur) => {
-      addMessages(cur, [f], true);
+      if (typeof f.conversation === "string" && f.conversation) addPrivateMessage(cur, f);
+      else addMessages(cur, [f], true);
     },
     presence: onPresence,
     room_state: onRoomState,
@@ -341,7 +342,7 @@
     },
     removed: onRemoved,
     support: onSupport,
-    held: (f) => showHeld(f.reason),
+    held: (f) => showHeld(f.reason, f.kind),
     session_ended: (f, cur) => {
       resetLog(cur);
       S.memory.delete(cur.id);
@@ -376,10 +377,9 @@
     flagged: () => facStatus("Flag saved."),
     alert: onAlert,
     audit_log: onAuditLog,
-    private_opened: () => setNotice("private", "A facilitator opened a private conversation " +
-      "with you. Only you and the facilitators can see it.", "info", true),
-    private_closed: () => clearNotice("private"),
-    hands: () => {},
+    private_opened: onPrivateOpened,
+    private_closed: onPrivateClosed,
+    hands: onHands,
   };
 
   // ---------- rooms: enter, join, leave ----------
@@ -390,6 +390,13 @@
       messages: new Map(), participants: new Map(), queue: new Map(), mutedUntil: null,
       removed: false, slow: 0, locked: false, paused: false, waiting: false, members: 0,
       muting: new Map(), // participant -> until (ms), what this facilitator did
+      role: S.role, // this room's role (a facilitator's token may not cover every room)
+      listening: false, // listen-only: chosen by the member, asked for again after a reconnect
+      hands: [], // raised hands, in order (participant ids)
+      turn: null, // who was called on
+      oneAtATime: false, facilitatorPresent: false,
+      threads: new Map(), // conversation id -> private thread
+      supportFor: null, // the conversation whose crisis resources are on their way
     };
   }
 
@@ -414,7 +421,12 @@
     $("message-input").value = "";
     $("composer-status").textContent = "";
     $("audit").hidden = true;
+    $("private-threads").replaceChildren();
+    $("cw-input").value = "";
+    showCw(false);
     resetLog(cur);
+    renderMemberTools(cur);
+    renderHands(cur);
     renderParticipants(cur);
     renderQueue(cur);
     body.dataset.roomState = "joining";
@@ -464,8 +476,10 @@
     const hadSince = Boolean(saved && saved.lastId > 0);
     const incremental = hadSince && f.recovered === true && saved.epoch === f.epoch;
     cur.joined = true;
+    cur.everJoined = true;
     cur.participant = f.participant;
     cur.handle = f.handle;
+    cur.role = f.role === "facilitator" || f.role === "member" ? f.role : S.role;
     cur.rulesVersion = Number(f.rules_version) || 1;
     clearNotice("join");
     const known = S.catalog.get(cur.id);
@@ -498,10 +512,16 @@
       }
     }
 
-    // Agreed earlier in this tab (a reconnect or a reload): agree again without asking. The
-    // server reads frames in order, so the `agree` lands before anything typed next.
+    // The server remembers whether this participant agreed to the current rules version
+    // (`agreed`). When it does not know (an older server, or one that lost its data on a
+    // restart) but this tab agreed to this very version, agree again without asking. Frames
+    // are read in order, so the `agree` lands before anything typed next.
     const agreed = Number(getItem("session", AGREED_PREFIX + cur.id)) || 0;
-    if (agreed >= cur.rulesVersion) {
+    if (f.agreed === true) {
+      cur.agreedVersion = cur.rulesVersion;
+      setItem("session", AGREED_PREFIX + cur.id, String(cur.rulesVersion));
+      showRules(false);
+    } else if (agreed >= cur.rulesVersion) {
       cur.agreedVersion = agreed;
       showRules(false);
       agree(cur, true);
@@ -509,8 +529,10 @@
       cur.agreedVersion = 0;
       showRules(true);
     }
-    $("composer").hidden = false;
+    // Listen-only belongs to the connection: ask for it again after a reconnect.
+    if (cur.listening) setListening(cur, true, true);
     body.dataset.roomState = "joined";
+    renderMemberTools(cur);
     updateComposer();
     if (S.role === "facilitator") $("fac-panel").hidden = false;
   }
@@ -522,8 +544,10 @@
       setItem("session", AGREED_PREFIX + cur.id, String(cur.rulesVersion));
       showRules(false);
       clearNotice("rules");
+      renderMemberTools(cur);
       updateComposer();
-      if (!silent) $("message-input").focus();
+      if (!silent && !$("message-input").disabled) $("message-input").focus();
+      else if (!silent) $("member-tools").querySelector("button:not([hidden])")?.focus();
     });
   }
 
@@ -551,44 +575,65 @@
     if (typeof f.members === "number") cur.members = f.members;
     renderMembers(cur);
     renderParticipants(cur);
+    renderHands(cur);
+    renderTurn(cur);
+    for (const t of cur.threads.values()) labelThread(cur, t);
   }
 
   function renderMembers(cur) {
     $("room-members").textContent = `${cur.members} here`;
     const flags = [];
-    const facHere = [...cur.participants.values()].some((p) => p.role === "facilitator");
+    const facHere = cur.facilitatorPresent ||
+      [...cur.participants.values()].some((p) => p.role === "facilitator");
     if (facHere) flags.push(el("span", { className: "badge fac", text: "Facilitator here" }));
     if (cur.locked) flags.push(el("span", { className: "badge", text: "Locked" }));
     if (cur.slow > 0) flags.push(el("span", { className: "badge",
       text: `Slow mode: ${cur.slow} s` }));
     if (cur.paused) flags.push(el("span", { className: "badge warn", text: "Paused" }));
+    if (cur.oneAtATime) flags.push(el("span", { className: "badge", text: "One at a time" }));
     $("room-flags").replaceChildren(...flags);
   }
 
   function onRoomState(f, cur) {
     const slowWas = cur.slow;
+    const pausedWas = cur.paused;
+    const waitingWas = cur.waiting;
+    const turnWas = cur.turn;
     cur.locked = Boolean(f.locked);
     cur.slow = Number(f.slow) || 0;
     cur.paused = Boolean(f.paused);
     cur.waiting = Boolean(f.waiting);
     cur.oneAtATime = Boolean(f.one_at_a_time);
+    if (typeof f.facilitator_present === "boolean") cur.facilitatorPresent = f.facilitator_present;
+    cur.turn = typeof f.turn === "string" && f.turn ? f.turn : null;
     if (cur.slow > 0) {
       setNotice("slow", `Slow mode is on: each person can write once every ` +
         `${plural(cur.slow, "second")}.`, "info");
     } else {
       clearNotice("slow");
     }
-    if (slowWas !== cur.slow && cur.joined) announce(cur.slow > 0 ? "Slow mode is on." :
-      "Slow mode is off.");
+    if (pausedWas !== cur.paused && cur.joined) {
+      announce(cur.paused ? "A facilitator has paused the room for a moment." :
+        "The room has resumed.");
+    } else if (slowWas !== cur.slow && cur.joined) {
+      announce(cur.slow > 0 ? "Slow mode is on." : "Slow mode is off.");
+    }
     if (cur.locked) setNotice("locked", "The room is locked: no one new can join for now.",
       "info");
     else clearNotice("locked");
     if (cur.paused) setNotice("paused", "A facilitator has paused the room for a moment. " +
       "Take a breath; the conversation will continue shortly.", "warn");
     else clearNotice("paused");
-    if (cur.waiting) setNotice("waiting", "Waiting for a facilitator. You can read along; " +
-      "writing opens when a facilitator is here.", "info");
-    else clearNotice("waiting");
+    if (cur.waiting) {
+      renderWaiting(cur);
+      if (!waitingWas) refreshRoomInfo(cur);
+    } else {
+      clearNotice("waiting");
+    }
+    if (turnWas !== cur.turn) cur.spoke = false;
+    if (turnWas !== cur.turn && cur.joined && cur.turn === cur.participant) {
+      announce("It's your turn to share. Take your time.");
+    }
     const version = Number(f.rules_version) || cur.rulesVersion;
     if (version > cur.rulesVersion && cur.agreedVersion > 0) {
       cur.rulesVersion = version;
@@ -602,7 +647,155 @@
     $("pause-toggle").textContent = cur.paused ? "Resume room" : "Pause room";
     $("slow-select").value = String([0, 10, 30, 60, 120].includes(cur.slow) ? cur.slow : 0);
     renderMembers(cur);
+    renderTurn(cur);
+    renderHands(cur);
     updateComposer();
+  }
+
+  // A room that opens only with a facilitator: say so, and when the next session is.
+  function renderWaiting(cur) {
+    const info = S.catalog.get(cur.id);
+    let when = "";
+    if (info && info.in_session) {
+      when = " A session is scheduled now, so a facilitator should be here soon.";
+    } else if (info && info.next_session) {
+      const t = parseTime(info.next_session);
+      if (t !== null) when = ` The next session is ${dateTimeFmt.format(new Date(t))} (your time).`;
+    }
+    setNotice("waiting", "This room opens when a facilitator is here, and none is here right " +
+      `now. You can read along; writing opens when a facilitator joins.${when}`, "info");
+  }
+
+  async function refreshRoomInfo(cur) {
+    try {
+      const res = await fetch("/api/rooms", { headers: { accept: "application/json" } });
+      if (!res.ok) return;
+      const rooms = await res.json();
+      if (!Array.isArray(rooms)) return;
+      for (const r of rooms) if (r && typeof r.id === "string") S.catalog.set(r.id, r);
+    } catch {
+      return; // the notice stands without a time
+    }
+    if (S.cur === cur && cur.waiting) renderWaiting(cur);
+  }
+
+  // ---------- taking part: listen only, raised hands, turns ----------
+
+  function isMember(cur) {
+    return cur.role !== "facilitator";
+  }
+
+  function renderMemberTools(cur) {
+    const show = cur.everJoined && !cur.removed && isMember(cur);
+    $("member-tools").hidden = !show;
+    if (!show) return;
+    const toggle = $("listen-toggle");
+    toggle.textContent = cur.listening ? "Talk" : "Just listen";
+    $("listen-note").textContent = cur.listening ?
+      "You are listening. Nobody will call on you, and the message box is put away. " +
+      "Choose Talk whenever you want to write." :
+      "You can just listen: nobody will ask you to speak.";
+    const agreed = cur.agreedVersion > 0 && cur.agreedVersion >= cur.rulesVersion;
+    const hand = $("hand-toggle");
+    const place = cur.hands.indexOf(cur.participant);
+    hand.hidden = cur.listening || !agreed;
+    hand.textContent = place >= 0 ? "Lower hand" : "Raise hand";
+    hand.setAttribute("aria-pressed", String(place >= 0));
+    let status = "";
+    if (place >= 0 && !hand.hidden) {
+      status = place === 0 ? "Your hand is raised: you are next in line." :
+        `Your hand is raised: you are number ${place + 1} in line.`;
+    }
+    if ($("hand-status").textContent !== status) $("hand-status").textContent = status;
+  }
+
+  function renderTurn(cur) {
+    const box = $("turn-status");
+    let text = "";
+    if (cur.oneAtATime) {
+      if (cur.turn && cur.turn === cur.participant) {
+        text = "One person speaks at a time, and it's your turn now. Take your time.";
+      } else if (cur.turn) {
+        text = `One person speaks at a time. Now speaking: ${handleOf(cur, cur.turn)}. ` +
+          (isMember(cur) ? "Raise your hand to speak next." : "");
+      } else {
+        text = "One person speaks at a time. " + (isMember(cur) ?
+          "Raise your hand and wait to be called on." : "Nobody has been called on yet.");
+      }
+    } else if (cur.turn && cur.turn === cur.participant && isMember(cur) && !cur.spoke) {
+      text = "A facilitator has invited you to share.";
+    }
+    text = text.trim();
+    box.hidden = !text;
+    if (box.textContent !== text) box.textContent = text;
+    const fac = $("turn-fac");
+    const facText = cur.turn ? `Called on: ${handleOf(cur, cur.turn)}` : "";
+    fac.hidden = !facText;
+    fac.textContent = facText;
+  }
+
+  function onHands(f, cur) {
+    const before = cur.hands;
+    cur.hands = (Array.isArray(f.queue) ? f.queue : []).map(String);
+    if (S.role === "facilitator" && cur.joined) {
+      const raised = cur.hands.filter((p) => !before.includes(p) && p !== cur.participant);
+      if (raised.length > 0) {
+        facStatus(`${raised.map((p) => handleOf(cur, p)).join(", ")} raised a hand.`);
+      }
+    }
+    renderHands(cur);
+    renderMemberTools(cur);
+    updateComposer();
+  }
+
+  function renderHands(cur) {
+    const rows = cur.hands.map((pid, i) => {
+      const h = handleOf(cur, pid);
+      const p = cur.participants.get(pid);
+      return el("li", { className: "hand", dataset: { participant: pid } },
+        el("div", { className: "p-info" },
+          el("span", { className: "p-handle", text: `${i + 1}. ${h}` }),
+          p && p.listening ? el("span", { className: "badge", text: "Listening" }) : null),
+        el("div", { className: "p-actions" },
+          button("Call on", () => callOn(cur, pid, h), { className: "button small",
+            ariaLabel: `Call on ${h}` }),
+          button("Lower", () => roomFrame("lower_hand", { participant: pid },
+            `${h}'s hand is lowered.`), { ariaLabel: `Lower ${h}'s hand` })));
+    });
+    $("hands").replaceChildren(...rows);
+    $("hands-empty").hidden = rows.length > 0;
+    $("hands-count").textContent = rows.length ? `(${rows.length})` : "";
+  }
+
+  function callOn(cur, pid, h) {
+    roomFrame("call_on", { participant: pid }, `You called on ${h}.`);
+  }
+
+  function setListening(cur, on, quiet) {
+    request({ type: on ? "listen" : "talk", room: cur.id }, (ack) => {
+      if (S.cur !== cur) return;
+      cur.listening = typeof ack.listening === "boolean" ? ack.listening : on;
+      const me = cur.participants.get(cur.participant);
+      if (me) me.listening = cur.listening;
+      renderParticipants(cur);
+      renderMemberTools(cur);
+      updateComposer();
+      if (quiet) return;
+      setStatus("");
+      if (cur.listening) {
+        announce("You are listening. The message box is put away.");
+        $("listen-toggle").focus();
+      } else if (!$("message-input").disabled) {
+        $("message-input").focus();
+      }
+    }, (err) => {
+      if (S.cur !== cur || err.code === "disconnected") return;
+      if (err.code === "unknown_type") {
+        cur.listening = false;
+        $("listen-toggle").hidden = true; // an older server
+      }
+      alertStatus(`That did not work: ${err.message || err.code}.`);
+    });
   }
 
   // ---------- messages ----------
@@ -648,7 +841,7 @@
     if (!live || nearBottom) log.scrollTop = log.scrollHeight;
   }
 
-  function renderMessage(cur, m) {
+  function renderMessage(cur, m, inPrivate) {
     const li = $("tpl-message").content.firstElementChild.cloneNode(true);
     const own = m.participant === cur.participant;
     li.dataset.id = String(m.id);
@@ -676,14 +869,29 @@
     const text = el("p", { className: "msg-text" }, linkified(String(m.text ?? "")));
     const bodyBox = li.querySelector(".msg-body");
     if (typeof m.cw === "string" && m.cw) {
-      bodyBox.append(el("details", { className: "cw" },
-        el("summary", { text: `Content warning: ${m.cw}` }), text));
+      // Collapsed until the reader chooses to open it (the writer sees their own open).
+      li.classList.add("has-cw");
+      text.id = `msg-${inPrivate ? "p" : ""}${String(m.id).replace(/\D/g, "")}-text`;
+      text.hidden = !own;
+      const toggle = button(own ? "Hide message" : "Show message", () => {
+        const open = text.hidden;
+        text.hidden = !open;
+        toggle.setAttribute("aria-expanded", String(open));
+        toggle.textContent = open ? "Hide message" : "Show message";
+      }, { className: "button small secondary cw-toggle" });
+      toggle.setAttribute("aria-expanded", String(own));
+      toggle.setAttribute("aria-controls", text.id);
+      bodyBox.append(el("div", { className: "cw" },
+        el("p", { className: "cw-label" }, el("strong", { text: "Content warning: " }),
+          String(m.cw)), toggle), text);
     } else {
       bodyBox.append(text);
     }
     const actions = li.querySelector(".msg-actions");
     const who = String(m.handle || "someone");
-    if (S.role === "facilitator") {
+    if (inPrivate) {
+      // Private: no report, flag or delete; the facilitators are the other side.
+    } else if (S.role === "facilitator") {
       actions.append(
         button("Flag", () => openMod({ action: "flag", messageId: m.id, handle: who,
           text: m.text }), { className: "link-button", ariaLabel: `Flag message from ${who}` }),
@@ -719,13 +927,28 @@
     else if (cur.agreedVersion === 0 || cur.agreedVersion < cur.rulesVersion) {
       reason = cur.joined ? "Agree to the ground rules to write" : "Joining…";
     } else if (muted) reason = `You are muted until ${fmtUntil(cur.mutedUntil)}`;
-    else if (cur.waiting && S.role !== "facilitator") {
+    else if (cur.listening) reason = "You are listening";
+    else if (cur.waiting && isMember(cur)) {
       reason = "Writing opens when a facilitator is here";
+    } else if (cur.oneAtATime && isMember(cur) && cur.turn !== cur.participant) {
+      reason = "One person speaks at a time: raise your hand and wait to be called on";
     }
     input.disabled = Boolean(reason);
     $("send").disabled = Boolean(reason);
+    $("cw-toggle").disabled = Boolean(reason);
+    $("cw-input").disabled = Boolean(reason);
     input.placeholder = reason || "Write a message. Enter sends, Shift+Enter adds a line.";
+    $("composer").hidden = !cur.everJoined || cur.removed || cur.listening;
     body.dataset.composer = reason ? "closed" : "open";
+    body.dataset.listening = cur.listening ? "true" : "false";
+    for (const t of cur.threads.values()) updateThread(cur, t);
+  }
+
+  function showCw(open) {
+    $("cw-row").hidden = !open;
+    $("cw-toggle").setAttribute("aria-expanded", String(open));
+    $("cw-toggle").textContent = open ? "Remove the content warning" : "Add a content warning";
+    if (!open) $("cw-input").value = "";
   }
 
   function submitMessage(ev) {
@@ -739,16 +962,25 @@
         "we are connected.");
       return;
     }
-    request({ type: "send", room: cur.id, text }, () => {
+    const frame = { type: "send", room: cur.id, text };
+    const cw = $("cw-row").hidden ? "" : $("cw-input").value.trim().slice(0, 40);
+    if (cw) frame.cw = cw;
+    request(frame, () => {
       if (input.value.trim() === text) input.value = "";
+      if (cw && $("cw-input").value.trim() === cw) showCw(false);
       setStatus("");
+      clearNotice("held");
+      if (S.cur === cur && cur.turn === cur.participant && !cur.spoke) {
+        cur.spoke = true;
+        renderTurn(cur);
+      }
     }, (err) => sendFailed(cur, err));
   }
 
   function sendFailed(cur, err) {
     const secs = Math.ceil(Number(err.retry_after) || 0);
     switch (err.code) {
-      case "held": return showHeld(err.reason);
+      case "held": return showHeld(err.reason, err.kind);
       case "muted":
         cur.mutedUntil = parseTime(err.until) || cur.mutedUntil || Date.now() + 60000;
         showMuted(cur, null);
@@ -782,12 +1014,21 @@
     }
   }
 
-  function showHeld(reason) {
-    const why = reason === "contact_details" ?
-      "it seems to contain contact details, and this room keeps everyone anonymous" :
-      "it was held back by the room's safety rules";
-    alertStatus(`Your message was not shared with the room: ${why}. You can edit it and ` +
-      "send it again.");
+  // Kindly, and only to the writer: nothing was shown to anyone, the words are still here.
+  function showHeld(reason, kind) {
+    const what = { phone: "a phone number", email: "an e-mail address",
+      social: "a social media handle or profile" }[kind] || "contact details";
+    const text = reason === "contact_details" ?
+      `Your message wasn't shared: it looks like it has ${what} in it. To keep everyone ` +
+      "here safe and anonymous, contact details stay out of this room. Nobody else saw it. " +
+      "You can edit your message and send it again." :
+      "Your message wasn't shared: it was held back by this room's safety rules. Nobody " +
+      "else saw it. You can edit it and send it again.";
+    const n = setNotice("held", text, "info", true);
+    n.insertBefore(el("p", { className: "muted", text: "Only you can see this note." }),
+      n.children[1] || null);
+    setStatus("Your message was not shared. It is still in the box for you to edit.");
+    announce(text);
   }
 
   function setStatus(text) {
@@ -856,6 +1097,7 @@
     $("rules-show").hidden = true;
     $("composer").hidden = true;
     $("fac-panel").hidden = true;
+    renderMemberTools(cur);
     const when = until ? ` You can come back after ${fmtUntil(until)}.` : "";
     const text = `A facilitator has removed you from this room.${when}` +
       (reason ? ` Reason: ${reason}` : "");
@@ -866,8 +1108,23 @@
     updateComposer();
   }
 
-  function onSupport(f) {
-    const list = $("support-list");
+  function onSupport(f, cur) {
+    const thread = cur.supportFor ? cur.threads.get(cur.supportFor) : null;
+    cur.supportFor = null;
+    if (thread && !thread.closed) {
+      // Sent with a private conversation: the resources belong in that thread.
+      thread.support.replaceChildren(el("p", { text: "If you need help right now, these " +
+        "people are there for you, day and night:" }), el("ul", {}, ...resourceItems(f)));
+      thread.support.hidden = false;
+      return;
+    }
+    $("support-list").replaceChildren(...resourceItems(f));
+    $("support").hidden = false;
+    announce("A private message for you: help is available right now. It is shown above " +
+      "the messages.");
+  }
+
+  function resourceItems(f) {
     const items = (Array.isArray(f.resources) ? f.resources : []).map((r) => {
       const contact = String(r.contact || "");
       let target = null;
@@ -883,10 +1140,165 @@
         " in the US; elsewhere see ", el("a", { href: "https://findahelpline.com",
           target: "_blank", rel: "noopener noreferrer", text: "findahelpline.com" }), "."));
     }
-    list.replaceChildren(...items);
-    $("support").hidden = false;
-    announce("A private message for you: help is available right now. It is shown above " +
-      "the messages.");
+    return items;
+  }
+
+  // ---------- private conversations ----------
+
+  function ensureThread(cur, conversation, participant) {
+    let t = cur.threads.get(conversation);
+    if (t) {
+      if (!t.participant && participant) t.participant = participant;
+      return t;
+    }
+    const n = cur.threads.size + 1;
+    const titleId = `pt-title-${conversation.replace(/[^\w-]/g, "")}-${n}`;
+    const fac = S.role === "facilitator" && !isMember(cur);
+    const title = el("h2", { id: titleId, className: "pt-title" });
+    const note = el("p", { className: "muted" });
+    const support = el("div", { className: "pt-support" });
+    support.hidden = true;
+    const log = el("ol", { className: "messages pt-log", role: "log", "aria-live": "polite",
+      "aria-relevant": "additions", "aria-label": "Messages in this private conversation" });
+    const inputId = `${titleId}-input`;
+    const input = el("textarea", { id: inputId, rows: "2", maxlength: "2000",
+      placeholder: "Write privately. Enter sends, Shift+Enter adds a line." });
+    const sendBtn = el("button", { type: "submit", className: "button small",
+      text: "Send privately" });
+    const status = el("p", { className: "muted composer-status", "aria-live": "polite" });
+    const form = el("form", { className: "pt-composer" },
+      el("label", { for: inputId, className: "sr-only", text: "Private message" }), input,
+      el("div", { className: "composer-row" }, status, sendBtn));
+    const tools = el("div", { className: "control-row" });
+    const section = el("section", { className: "private-thread", tabindex: "-1",
+      "aria-labelledby": titleId, dataset: { conversation } },
+    title, note, support, log, form, tools);
+    t = { id: conversation, participant, section, title, note, support, log, form, input,
+      sendBtn, status, tools, closed: false, ids: new Set(), fac };
+    cur.threads.set(conversation, t);
+    const submit = (ev) => {
+      ev.preventDefault();
+      sendPrivate(cur, t);
+    };
+    form.addEventListener("submit", submit);
+    input.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) submit(ev);
+    });
+    if (fac) {
+      tools.append(button("End private conversation", () => request({ type: "private_close",
+        room: cur.id, conversation }, () => facStatus("The private conversation has ended."),
+      (err) => facAlert(`That did not work: ${err.message || err.code}.`)),
+      { className: "button small secondary" }));
+    }
+    $("private-threads").append(section);
+    labelThread(cur, t);
+    updateThread(cur, t);
+    return t;
+  }
+
+  function labelThread(cur, t) {
+    if (t.fac) {
+      const who = t.participant ? handleOf(cur, t.participant) : "a participant";
+      t.title.textContent = `Private conversation with ${who}`;
+      t.note.textContent = `Only ${who} and this room's facilitators can see this.`;
+    } else {
+      t.title.textContent = "Private conversation with a facilitator";
+      t.note.textContent = "Only you and this room's facilitators can see this. Nobody " +
+        `else in the room does. You are still ${cur.handle || "anonymous"} here.`;
+    }
+  }
+
+  function updateThread(cur, t) {
+    const off = t.closed || !S.welcomed || !cur.joined;
+    t.input.disabled = off;
+    t.sendBtn.disabled = off;
+    t.form.hidden = t.closed;
+  }
+
+  function onPrivateOpened(f, cur) {
+    if (typeof f.conversation !== "string") return;
+    const mine = f.participant === cur.participant && isMember(cur);
+    const known = cur.threads.has(f.conversation);
+    const t = ensureThread(cur, f.conversation, typeof f.participant === "string" ?
+      f.participant : null);
+    if (mine) cur.supportFor = f.conversation;
+    if (known) return;
+    if (mine) {
+      announce("A facilitator has opened a private conversation with you. Only you and the " +
+        "facilitators can see it. It is shown above the messages.");
+    } else if (S.role === "facilitator") {
+      facStatus(`A private conversation with ${handleOf(cur, f.participant)} is open.`);
+    }
+    t.section.scrollIntoView({ block: "nearest" });
+  }
+
+  function onPrivateClosed(f, cur) {
+    const t = cur.threads.get(String(f.conversation));
+    if (!t || t.closed) return;
+    t.closed = true;
+    updateThread(cur, t);
+    const text = t.fac ? "This private conversation has ended." :
+      "The facilitator has ended this private conversation. You can still reach the " +
+      "crisis lines at any time from \"Need help now?\".";
+    t.tools.replaceChildren(el("p", { className: "muted", text }),
+      button("Put away", () => {
+        t.section.remove();
+        cur.threads.delete(t.id);
+        $("message-input").focus();
+      }, { className: "button small secondary",
+        ariaLabel: "Put away the ended private conversation" }));
+    if (!t.fac) announce("The facilitator has ended the private conversation.");
+  }
+
+  function addPrivateMessage(cur, m) {
+    const participant = S.role === "facilitator" && m.role !== "facilitator" ?
+      String(m.participant) : null;
+    const t = ensureThread(cur, m.conversation, participant);
+    const id = Number(m.id);
+    if (t.ids.has(id)) return;
+    t.ids.add(id);
+    const li = renderMessage(cur, m, true);
+    li.classList.add("private");
+    t.log.append(li);
+    t.log.scrollTop = t.log.scrollHeight;
+  }
+
+  function sendPrivate(cur, t) {
+    const text = t.input.value.trim();
+    if (!text || t.input.disabled) return;
+    request({ type: "send", room: cur.id, text, conversation: t.id }, () => {
+      if (t.input.value.trim() === text) t.input.value = "";
+      t.status.textContent = "";
+    }, (err) => {
+      if (err.code === "rules_not_accepted") {
+        showRules(true);
+        t.status.textContent = "Please agree to the ground rules first (above), then send " +
+          "again. Your words are kept here.";
+      } else if (err.code === "not_found") {
+        onPrivateClosed({ conversation: t.id }, cur);
+        t.status.textContent = "This private conversation has ended.";
+      } else {
+        t.status.textContent = err.code === "disconnected" ? "Not connected: your message " +
+          "is kept here. Send it again once we are connected." :
+          `Not sent: ${err.message || err.code}.`;
+      }
+      announce(t.status.textContent);
+    });
+  }
+
+  function talkPrivately(cur, pid, h) {
+    for (const t of cur.threads.values()) {
+      if (t.participant === pid && !t.closed) {
+        t.input.focus();
+        return;
+      }
+    }
+    request({ type: "private_open", room: cur.id, participant: pid }, (ack) => {
+      if (S.cur !== cur || typeof ack.conversation !== "string") return;
+      const t = ensureThread(cur, ack.conversation, pid);
+      facStatus(`A private conversation with ${h} is open.`);
+      t.input.focus();
+    }, (err) => facAlert(`The private conversation did not open: ${err.message || err.code}.`));
   }
 
   function showFacilitatorNotice(text) {
@@ -1039,7 +1451,9 @@
             button("Remove", () => openMod({ ...target, action: "remove" }),
               { className: "button small danger", ariaLabel: `Remove ${h}` }),
             button("Flag", () => openMod({ ...target, action: "flag" }),
-              { ariaLabel: `Flag ${h}` })));
+              { ariaLabel: `Flag ${h}` }),
+            button("Talk privately", () => talkPrivately(cur, p.participant, h),
+              { ariaLabel: `Talk privately with ${h}` })));
         }
         return li;
       });
@@ -1066,6 +1480,11 @@
           text: msg.querySelector(".msg-text").textContent.slice(0, 160) }) : null,
         item.note ? el("p", { className: "muted", text: String(item.note) }) : null);
       const actions = el("div", { className: "p-actions" });
+      if (item.kind === "alert" && item.participant) {
+        const h = handleOf(cur, item.participant);
+        actions.append(button("Talk privately", () => talkPrivately(cur,
+          String(item.participant), h), { ariaLabel: `Talk privately with ${h}` }));
+      }
       if (msg) {
         actions.append(button("Show message", () => {
           msg.scrollIntoView({ block: "center" });
@@ -1261,6 +1680,27 @@
     $("agree").addEventListener("click", () => { if (S.cur) agree(S.cur, false); });
     $("rules-show").addEventListener("click", () => showRules($("rules").hidden));
     $("composer").addEventListener("submit", submitMessage);
+    $("listen-toggle").addEventListener("click", () => {
+      if (S.cur && S.cur.joined) setListening(S.cur, !S.cur.listening, false);
+    });
+    $("hand-toggle").addEventListener("click", () => {
+      const cur = S.cur;
+      if (!cur || !cur.joined) return;
+      const raised = cur.hands.includes(cur.participant);
+      request({ type: raised ? "lower_hand" : "raise_hand", room: cur.id }, () => {
+        if (S.cur !== cur) return;
+        // Raised: the place in line is read from its own status line.
+        setStatus(raised ? "Your hand is lowered." : "");
+      }, (err) => {
+        if (err.code !== "disconnected") alertStatus(`That did not work: ` +
+          `${err.message || err.code}.`);
+      });
+    });
+    $("cw-toggle").addEventListener("click", () => {
+      const open = $("cw-row").hidden;
+      showCw(open);
+      (open ? $("cw-input") : $("message-input")).focus();
+    });
     $("message-input").addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) submitMessage(ev);
     });

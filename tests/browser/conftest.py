@@ -211,6 +211,8 @@ def sign_in_as_facilitator(page: Page, token: str) -> None:
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    # From the top: a full-page picture of a scrolled page draws the sticky header mid-page.
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True)
     return path
 

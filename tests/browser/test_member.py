@@ -114,6 +114,17 @@ def test_a_reload_keeps_the_same_member_and_agreement(pages: Pages) -> None:
     wait_for_body(page, "data-room-state", "joined")
     expect(page.locator("#my-handle")).to_have_text(handle)
     expect(page.locator("#message-input")).to_be_enabled()
+    # The server remembers the agreement (`joined.agreed`): even without this tab's own record
+    # the rules are not asked again, and the page does not send `agree` by itself.
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda data: sent.append(str(data))))
+    page.evaluate("sessionStorage.clear()")
+    page.reload()
+    wait_for_body(page, "data-room-state", "joined")
+    expect(page.locator("#message-input")).to_be_enabled()
+    expect(page.locator("#rules")).to_be_hidden()
+    assert any('"type":"join"' in f for f in sent), sent
+    assert not any('"type":"agree"' in f for f in sent), sent
     again = unique("Still me after a reload")
     say(page, again)
     expect(message(page, again).locator(".msg-handle")).to_have_text(f"{handle} (you)")

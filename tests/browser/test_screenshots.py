@@ -57,6 +57,11 @@ def test_screenshots_of_directory_room_and_facilitator_view(
         agree(member)
         peer.say(room, "Same here. Does anyone else feel guilty taking time for themselves?")
         say(member, "I do. Reading this helps <3")
+        hard = "Dad was taken to hospital again on Tuesday. I sat with him all night."
+        peer.send({"type": "send", "room": room, "ref": "cw", "cw": "hospital", "text": hard})
+        peer.expect("ack", ref="cw")
+        member.get_by_role("button", name="Raise hand").click()
+        expect(member.locator("#hand-status")).to_contain_text("next in line")
 
         facilitator = pages.open(size=size)
         sign_in_as_facilitator(facilitator, facilitator_token("Sam"))
@@ -64,7 +69,21 @@ def test_screenshots_of_directory_room_and_facilitator_view(
         agree(facilitator)
         say(facilitator, "Welcome, everyone. Remember it's fine to just listen tonight.")
         expect(facilitator.locator("#participants .participant")).not_to_have_count(0)
+        expect(facilitator.locator("#hands .hand")).to_have_count(1)
         screenshot(member, f"room-{label}")
         screenshot(facilitator, f"facilitator-{label}")
         member.emulate_media(color_scheme="dark", reduced_motion="reduce")
         screenshot(member, f"room-dark-{label}")
+        member.emulate_media(color_scheme="light", reduced_motion="reduce")
+
+        # A private conversation, from both sides.
+        handle = member.locator("#my-handle").inner_text()
+        facilitator.get_by_role("button", name=f"Talk privately with {handle}").click()
+        box = facilitator.get_by_role("textbox", name="Private message")
+        box.fill("Hi, I'm here if you want to talk. How are you holding up?")
+        box.press("Enter")
+        thread = member.locator(".private-thread")
+        expect(thread.locator(".msg")).to_have_count(1)
+        expect(thread.locator(".pt-support")).to_be_visible()
+        screenshot(member, f"private-{label}")
+        screenshot(facilitator, f"facilitator-private-{label}")
