@@ -266,11 +266,14 @@ class Hub:
             return True
         return False
 
-    def local_entries(self) -> list[tuple[RoomId, ParticipantId]]:
-        """Every (room, participant) this process serves or holds in a grace period, for the
-        presence heartbeat."""
-        entries = [(r.id, p) for r in self.rooms.values() for p in r.local_count]
-        return entries + [k for k in self._deferred if k not in entries]
+    def local_entries(self) -> list[tuple[RoomId, ParticipantId, str | None]]:
+        """Every (room, participant, summary) this process serves, and those it holds in a
+        grace period (without summary), for the presence heartbeat."""
+        entries = [
+            (r.id, p, r.summaries.get(p)) for r in self.rooms.values() for p in r.local_count
+        ]
+        served = {(room, p) for room, p, _ in entries}
+        return entries + [(*k, None) for k in self._deferred if k not in served]
 
     def defer_exit(
         self,

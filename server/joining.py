@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 HANDLE_TTL_MS = 90 * 86400 * 1000
+_STATE_KEEP_MS = 31 * 86400 * 1000
 
 
 async def _claim_handle(
@@ -128,6 +129,13 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     svc.hub.promote(session, local, plan.last_id)
     hands = {"type": "hands", "room": room.id, "queue": local.view.hands}
     session.deliver(wire.encode(hands))
+    # Open private conversations survive a reconnect: tell the joiner about theirs (all of
+    # them, for a facilitator).
+    for conversation, opened in local.view.conversations.items():
+        if role is Role.FACILITATOR or opened.get("participant") == pid:
+            notice = {"type": "private_opened", "room": room.id, "conversation": conversation,
+                      "participant": opened.get("participant")}  # fmt: skip
+            session.deliver(wire.encode(notice))
     if change is not None and change.changed:
         await _announce_presence(svc, membership, "join", change)
 
@@ -203,8 +211,20 @@ async def _exit_presence(svc: Services, membership: Membership, announce: bool) 
     change = await svc.broker.presence_exit(
         membership.room.id, membership.participant, svc.process, int(svc.now() * 1000)
     )
+    if change.changed:
+        await _give_up_turn(svc, membership.room.id, membership.participant)
     if announce and change.changed:
         await _announce_presence(svc, membership, "leave", change)
+
+
+async def _give_up_turn(svc: Services, room: RoomId, participant: ParticipantId) -> None:
+    """Someone who left or only listens neither holds the turn nor waits with a raised hand,
+    so a one-at-a-time room never waits on a person who is not there."""
+    fields = await svc.broker.room_fields(room)
+    if json.loads(fields.get("turn", "null")) == participant:
+        await svc.broker.set_field(room, "turn", None, _STATE_KEEP_MS)
+    if participant in json.loads(fields.get("hands", "[]")):
+        await svc.broker.update_list(room, "hands", participant, False, _STATE_KEEP_MS)
 
 
 async def leave(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
@@ -255,7 +275,7 @@ async def _set_listening(
         presence.update(summary)
         await svc.broker.publish(room, "R" + wire.encode(presence))
         if on:
-            await svc.broker.update_list(room, "hands", membership.participant, False, 86400000)
+            await _give_up_turn(svc, room, membership.participant)
     ack(session, ref, room=room, listening=on)
 
 

@@ -30,8 +30,6 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     raw = frame.get("text")
     if not isinstance(raw, str):
         raise ChatError(ErrorCode.BAD_REQUEST, "text must be a string")
-    if membership.agreed_version < membership.room.rules_version:
-        raise ChatError(ErrorCode.RULES_NOT_ACCEPTED, "agree to the room's ground rules first")
     now = svc.now()
     local = svc.hub.rooms.get(membership.room.id)
     if local is None:
@@ -50,6 +48,10 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             raise ChatError(ErrorCode.NOT_FOUND, "no such conversation")
         private_to = str(opened["participant"])
     else:
+        # A private conversation is a facilitator reaching out: the person may answer even
+        # before agreeing to the room's rules. The room itself needs the agreement.
+        if membership.agreed_version < membership.room.rules_version:
+            raise ChatError(ErrorCode.RULES_NOT_ACCEPTED, "agree to the room's ground rules first")
         room = membership.room
         local.view.check_send(
             membership.participant,

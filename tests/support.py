@@ -280,3 +280,42 @@ def env_vars(**values: str) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+class RedisClusterNodes:
+    """A three-primary Redis Cluster on loopback ports, made with `redis-cli --cluster create`."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.nodes = [RedisServer(workdir / f"node{i}") for i in range(3)]
+        self.cli = require_binary("redis-cli")
+
+    @property
+    def url(self) -> str:
+        """The broker URL the server takes for a cluster: one seed node is enough."""
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}/0"
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.workdir.mkdir(parents=True, exist_ok=True)
+            node.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                       "--cluster-node-timeout", "2000")  # fmt: skip
+        addresses = [f"127.0.0.1:{n.port}" for n in self.nodes]
+        subprocess.run(
+            [self.cli, "--cluster", "create", *addresses, "--cluster-replicas", "0",
+             "--cluster-yes"],
+            check=True, capture_output=True, timeout=timeout(30),
+        )  # fmt: skip
+
+        def ready() -> bool:
+            out = subprocess.run(
+                [self.cli, "-p", str(self.nodes[0].port), "cluster", "info"],
+                capture_output=True, text=True, timeout=timeout(5), check=False,
+            )  # fmt: skip
+            return "cluster_state:ok" in out.stdout
+
+        wait_until(ready, 20, "the cluster to cover all slots")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

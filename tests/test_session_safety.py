@@ -268,3 +268,60 @@ async def test_agreement_is_remembered_until_the_rules_change(
     assert joined["rules_version"] == 2 and joined["agreed"] is False
     refused = await later.request({"type": "send", "room": ROOM, "text": "hi"})
     assert refused["code"] == "rules_not_accepted"
+
+
+async def test_turn_and_hands_are_given_up_on_leaving(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    fac = await facilitator(server, connect)
+    await fac.enter(TURNS_ROOM)
+    a = await connect(server.ws)
+    b = await connect(server.ws)
+    ja = await a.enter(TURNS_ROOM)
+    jb = await b.enter(TURNS_ROOM)
+    await fac.expect("hands", queue=[])  # the queue as it was on joining
+    await b.expect("hands", queue=[])
+    await b.request({"type": "raise_hand", "room": TURNS_ROOM})
+    await fac.expect("hands", queue=[jb["participant"]])
+    await fac.request({"type": "call_on", "room": TURNS_ROOM, "participant": ja["participant"]})
+    await fac.expect("room_state", turn=ja["participant"])
+    await a.request({"type": "leave", "room": TURNS_ROOM})
+    await fac.expect("room_state", turn=None)
+    await b.request({"type": "listen", "room": TURNS_ROOM})
+    await fac.expect("hands", queue=[])
+    await b.request({"type": "talk", "room": TURNS_ROOM})
+    await b.request({"type": "raise_hand", "room": TURNS_ROOM})
+    await fac.expect("hands", queue=[jb["participant"]])
+    await b.expect("hands", queue=[jb["participant"]])
+    await fac.request({"type": "end_session", "room": TURNS_ROOM})
+    await b.expect("hands", queue=[])
+
+
+async def test_private_conversation_survives_a_reconnect_and_needs_no_agreement(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    fac = await facilitator(server, connect)
+    await fac.enter(ROOM)
+    person = await connect(server.ws, hello=False)
+    welcome = await person.hello()
+    joined = await person.join(ROOM)  # has not agreed to the rules: only listening so far
+    opened = await fac.request(
+        {"type": "private_open", "room": ROOM, "participant": joined["participant"]}
+    )
+    conversation = opened["conversation"]
+    await person.expect("private_opened", conversation=conversation)
+    reply = await person.request(
+        {"type": "send", "room": ROOM, "text": "thanks", "conversation": conversation}
+    )
+    assert reply["type"] == "ack"
+    refused = await person.request({"type": "send", "room": ROOM, "text": "to the room"})
+    assert refused["code"] == "rules_not_accepted"
+    await person.close()
+    back = await connect(server.ws, hello=False)
+    await back.hello(token=welcome["token"])
+    await back.join(ROOM)
+    again = await back.expect("private_opened", conversation=conversation)
+    assert again["participant"] == joined["participant"]
+    other = await connect(server.ws)
+    await other.join(ROOM)
+    await other.quiet("private_opened")

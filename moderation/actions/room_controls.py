@@ -37,7 +37,8 @@ def _announce(request: Request, view: RoomView) -> Outcome:
 
 
 def _end_session(request: Request, view: RoomView) -> Outcome:
-    return Outcome([EndSession()])
+    # A new session starts with nobody holding the turn and no hands up.
+    return Outcome([EndSession(), SetState("turn", None), SetState("hands", None)])
 
 
 def _resolve(request: Request, view: RoomView) -> Outcome:

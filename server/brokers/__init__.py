@@ -186,9 +186,15 @@ class Broker(Protocol):
         """Replace the participant's JSON summary (e.g. listening on/off)."""
 
     async def presence_refresh(
-        self, entries: list[tuple[RoomId, ParticipantId]], process: str, now_ms: int, ttl_ms: int
+        self,
+        entries: list[tuple[RoomId, ParticipantId, str | None]],
+        process: str,
+        now_ms: int,
+        ttl_ms: int,
     ) -> None:
-        """Extend the life of this process's entries."""
+        """Extend the life of this process's entries. An entry given with its JSON summary is
+        written again if the backend lost it (Redis restarted empty); one without (a grace
+        period) is only extended."""
 
     async def presence_sweep(self, room: RoomId, now_ms: int) -> list[str]:
         """Drop expired entries; return the summaries of participants left with none."""

@@ -192,13 +192,19 @@ class MemoryBroker:
             state.info[participant] = info
 
     async def presence_refresh(
-        self, entries: list[tuple[RoomId, ParticipantId]], process: str, now_ms: int, ttl_ms: int
+        self,
+        entries: list[tuple[RoomId, ParticipantId, str | None]],
+        process: str,
+        now_ms: int,
+        ttl_ms: int,
     ) -> None:
-        for room, participant in entries:
+        for room, participant, summary in entries:
             key = (participant, process)
             state = self._room(room)
-            if key in state.presence:
+            if key in state.presence or summary is not None:
                 state.presence[key] = now_ms + ttl_ms
+            if summary is not None:
+                state.info.setdefault(participant, summary)
 
     async def presence_sweep(self, room: RoomId, now_ms: int) -> list[str]:
         state = self._room(room)

@@ -591,16 +591,23 @@ class RedisBroker:
             raise BrokerUnavailable("presence update failed") from exc
 
     async def presence_refresh(
-        self, entries: list[tuple[RoomId, ParticipantId]], process: str, now_ms: int, ttl_ms: int
+        self,
+        entries: list[tuple[RoomId, ParticipantId, str | None]],
+        process: str,
+        now_ms: int,
+        ttl_ms: int,
     ) -> None:
         if not entries:
             return
         keep = max(ttl_ms * 4, 120000)
         try:
             async with self._client.pipeline(transaction=False) as pipe:
-                for room, participant in entries:
+                for room, participant, summary in entries:
                     key = self._key(room, "pres")
-                    pipe.zadd(key, {f"{participant}|{process}": now_ms + ttl_ms}, xx=True)
+                    member = {f"{participant}|{process}": now_ms + ttl_ms}
+                    pipe.zadd(key, member, xx=summary is None)
+                    if summary is not None:
+                        pipe.hsetnx(self._key(room, "pinfo"), participant, summary)
                     pipe.pexpire(key, keep)
                     pipe.pexpire(self._key(room, "pinfo"), keep)
                 await pipe.execute()

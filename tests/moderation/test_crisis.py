@@ -40,6 +40,11 @@ def test_operator_configuration() -> None:
     only = parse_crisis_config({"phrases": ["quiero morir"]})
     assert not only.detector.matches("I want to die")
     assert only.resources == DEFAULT_RESOURCES
-    for bad in ({"phrases": "x"}, {"resources": []}, {"resources": [{"name": "x"}]}):
+    bads: list[dict[str, object]] = [
+        {"phrases": "x"},
+        {"resources": []},
+        {"resources": [{"name": "x"}]},
+    ]
+    for bad in bads:
         with pytest.raises(ValueError, match="crisis file"):
             parse_crisis_config(bad)
