@@ -85,8 +85,11 @@ class Settings:
         """Read and validate every setting; raise `ConfigError` naming the first bad one."""
         env = os.environ if env is None else env
         redis_url = env.get("REDIS_URL") or None
-        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError("REDIS_URL: must start with redis://, rediss:// or unix://")
+        schemes = ("redis://", "rediss://", "unix://", "redis+cluster://")
+        if redis_url and not redis_url.startswith(schemes):
+            raise ConfigError(
+                "REDIS_URL: must start with redis://, rediss://, unix:// or redis+cluster://"
+            )
         origins = frozenset(
             o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
         )

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from server.app import create_app
 from server.settings import Settings
-from tests.support import Client, RedisServer, free_port, timeout
+from tests.support import Client, RedisClusterNodes, RedisServer, free_port, timeout
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 
@@ -131,3 +131,12 @@ async def connect() -> AsyncIterator[ConnectClient]:
     yield open_client
     for client in clients:
         await client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterNodes]:
+    """A three-node Redis Cluster for the session; tests keep apart by key prefix."""
+    cluster = RedisClusterNodes(tmp_path_factory.mktemp("cluster"))
+    cluster.start()
+    yield cluster
+    cluster.stop()

@@ -282,12 +282,30 @@ def env_vars(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            port -= 20000
+        with socket.socket() as a, socket.socket() as b:
+            try:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no free port pair for a cluster node")
+
+
 class RedisClusterNodes:
     """A three-primary Redis Cluster on loopback ports, made with `redis-cli --cluster create`."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.nodes = [RedisServer(workdir / f"node{i}") for i in range(3)]
+        for node in self.nodes:
+            node.port = _cluster_port()
         self.cli = require_binary("redis-cli")
 
     @property

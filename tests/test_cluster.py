@@ -12,18 +12,27 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SECRET, ConnectClient
-from tests.support import Client, RedisServer, ServerProcess
+from tests.support import Client, RedisClusterNodes, RedisServer, ServerProcess
 
 pytestmark = pytest.mark.cluster
 ROOM = "bipolar"
 
 
+@pytest.fixture(params=["redis", "redis-cluster"])
+def shared_url(request: pytest.FixtureRequest) -> str:
+    """The one backend both processes share: a Redis, or a three-node Redis Cluster with
+    sharded pub/sub."""
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        return server.url
+    cluster: RedisClusterNodes = request.getfixturevalue("redis_cluster")
+    return cluster.url
+
+
 @pytest.fixture
-def pair(
-    redis_server: RedisServer, tmp_path: Path
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def pair(shared_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     env = {
-        "REDIS_URL": redis_server.url,
+        "REDIS_URL": shared_url,
         "REDIS_PREFIX": f"c{uuid.uuid4().hex[:8]}",
         "SECRET_KEY": TEST_SECRET,
         "PRESENCE_HEARTBEAT_SECONDS": "0.5",
@@ -223,3 +232,32 @@ async def test_private_conversation_stays_private_across_processes(
             f.get("conversation") or f["type"] in ("private_opened", "support")
             for f in watcher.frames
         )
+
+
+async def test_redis_cluster_rooms_use_sharded_pubsub(
+    redis_cluster: RedisClusterNodes, connect: ConnectClient, tmp_path: Path
+) -> None:
+    import redis
+
+    prefix = f"s{uuid.uuid4().hex[:8]}"
+    server = ServerProcess(
+        {"REDIS_URL": redis_cluster.url, "REDIS_PREFIX": prefix, "SECRET_KEY": TEST_SECRET},
+        tmp_path / "s.log",
+    )
+    server.start()
+    try:
+        member = await connect(server.ws)
+        await member.enter(ROOM)
+        said = await member.say(ROOM, "over a shard channel")
+        await member.expect("message", id=said["id"])
+        channel = f"{prefix}:{{{ROOM}}}:ch"
+        shard, plain = [], []
+        for node in redis_cluster.nodes:
+            client = redis.Redis(port=node.port, decode_responses=True)
+            shard += client.pubsub_shardchannels(f"{prefix}:*")
+            plain += client.pubsub_channels(f"{prefix}:*")
+            client.close()
+        assert channel in shard
+        assert plain == []
+    finally:
+        server.stop()

@@ -216,11 +216,16 @@ class Broker(Protocol):
 
 
 def open_broker(url: str | None, prefix: str = "psc") -> Broker:
-    """The broker for `url`: Redis for redis:// URLs, the in-memory broker when None."""
+    """The broker for `url`: Redis Cluster for redis+cluster://, Redis for redis://, rediss://
+    and unix://, the in-memory broker when None."""
     if url is None:
         from server.brokers.memory import MemoryBroker
 
         return MemoryBroker()
+    if url.startswith("redis+cluster://"):
+        from server.brokers.redis_cluster import RedisClusterBroker
+
+        return RedisClusterBroker(url, prefix)
     from server.brokers.redis import RedisBroker
 
     return RedisBroker(url, prefix)

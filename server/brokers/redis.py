@@ -74,7 +74,7 @@ class _Script:
         self.source = source
         self.sha: str | None = None
 
-    async def __call__(self, client: aioredis.Redis, keys: list[str], args: list[Any]) -> Any:
+    async def __call__(self, client: Any, keys: list[str], args: list[Any]) -> Any:
         if self.sha is None:
             self.sha = await client.script_load(self.source)
         try:
@@ -87,9 +87,10 @@ class _Script:
 class _Pipeliner:
     """Runs queued EVALSHA calls in pipelines on one connection, one batch at a time."""
 
-    def __init__(self, client: aioredis.Redis, script: _Script) -> None:
+    def __init__(self, client: Any, script: _Script, pipelines: bool = True) -> None:
         self._client = client
         self._script = script
+        self._pipelines = pipelines  # Redis Cluster refuses EVALSHA in a pipeline
         self._queue: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -119,6 +120,10 @@ class _Pipeliner:
                     future.set_result(result)
 
     async def _run(self, batch: list[tuple[list[str], list[Any], asyncio.Future[Any]]]) -> Any:
+        if not self._pipelines:
+            # One connection per node in a cluster; the calls run side by side.
+            calls = (self._script(self._client, keys, args) for keys, args, _ in batch)
+            return await asyncio.gather(*calls, return_exceptions=True)
         if self._script.sha is None:
             self._script.sha = await self._client.script_load(self._script.source)
         for attempt in range(2):
@@ -137,27 +142,33 @@ class _Pipeliner:
 class RedisBroker:
     """Implements `server.brokers.Broker` on Redis (pub/sub, streams, sorted sets)."""
 
+    # Redis Cluster (server/brokers/redis_cluster.py) changes these: no MULTI across its
+    # pipelines, and room channels are shard channels (SPUBLISH/SSUBSCRIBE).
+    transactions = True
+
     def __init__(self, url: str, prefix: str = "psc") -> None:
         self._url = url
         self._prefix = prefix
-        self._client: aioredis.Redis = aioredis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, health_check_interval=0
+        self._client: Any = self._make_client(
+            url, socket_connect_timeout=2, health_check_interval=0
         )
-        self._publisher_client: aioredis.Redis = aioredis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=2, max_connections=4
+        self._publisher_client: Any = self._make_client(
+            url, socket_connect_timeout=2, max_connections=4
         )
-        self._publish = _Pipeliner(self._publisher_client, _Script(lua.PUBLISH_MESSAGE))
-        self._history = _Script(lua.HISTORY)
-        self._reset = _Script(lua.RESET_HISTORY)
-        self._claim = _Script(lua.CLAIM_HANDLE)
-        self._enter = _Script(lua.PRESENCE_ENTER)
-        self._exit = _Script(lua.PRESENCE_EXIT)
-        self._sweep = _Script(lua.PRESENCE_SWEEP)
-        self._set_field = _Script(lua.SET_FIELD)
-        self._update_list = _Script(lua.UPDATE_LIST)
-        self._directory = _Script(lua.DIRECTORY)
-        self._queue_add = _Script(lua.QUEUE_ADD)
-        self._queue_resolve = _Script(lua.QUEUE_RESOLVE)
+        self._publish = _Pipeliner(
+            self._publisher_client, self._script(lua.PUBLISH_MESSAGE), self.transactions
+        )
+        self._history = self._script(lua.HISTORY)
+        self._reset = self._script(lua.RESET_HISTORY)
+        self._claim = self._script(lua.CLAIM_HANDLE)
+        self._enter = self._script(lua.PRESENCE_ENTER)
+        self._exit = self._script(lua.PRESENCE_EXIT)
+        self._sweep = self._script(lua.PRESENCE_SWEEP)
+        self._set_field = self._script(lua.SET_FIELD)
+        self._update_list = self._script(lua.UPDATE_LIST)
+        self._directory = self._script(lua.DIRECTORY)
+        self._queue_add = self._script(lua.QUEUE_ADD)
+        self._queue_resolve = self._script(lua.QUEUE_RESOLVE)
         self._on_event: EventHandler | None = None
         self._rooms: set[RoomId] = set()
         self._channel_room: dict[str, RoomId] = {}
@@ -177,6 +188,20 @@ class RedisBroker:
         self.ping_interval_s = 5.0
         self.resubscriptions = 0  # for operators and tests: how often the subscription was lost
         self.recovered = 0  # messages delivered from history after a resubscription
+
+    # -- what Redis Cluster changes ------------------------------------------------------------
+
+    def _make_client(self, url: str, **options: Any) -> Any:
+        return aioredis.Redis.from_url(url, decode_responses=True, **options)
+
+    def _script(self, source: str) -> _Script:
+        return _Script(source)
+
+    def _new_pubsub(self) -> Any:
+        return self._client.pubsub()
+
+    async def _publish_to(self, client: Any, channel: str, data: str) -> None:
+        await client.publish(channel, data)
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -223,7 +248,7 @@ class RedisBroker:
         """Subscribe a new connection to the home channel and every room, and wait until Redis
         confirmed them all (only then can history be read without a gap). Returns messages
         that arrived meanwhile, for the caller to deliver after catching up."""
-        pubsub: Any = self._client.pubsub()
+        pubsub: Any = self._new_pubsub()
         # A home channel keeps the connection subscribed while no room is, and carries pings.
         channels = [self._home, *(self._key(r, "ch") for r in self._rooms)]
         early: list[dict[str, Any]] = []
@@ -285,7 +310,7 @@ class RedisBroker:
         while True:
             await asyncio.sleep(self.ping_interval_s)
             with contextlib.suppress(RedisError, OSError, TimeoutError):
-                await asyncio.wait_for(self._client.publish(self._home, "ping"), 2.0)
+                await asyncio.wait_for(self._publish_to(self._client, self._home, "ping"), 2.0)
 
     async def _catch_up(self) -> None:
         """After a new subscription connection: deliver, per room and in order, the messages
@@ -406,7 +431,7 @@ class RedisBroker:
 
     async def publish(self, room: RoomId, envelope: str) -> None:
         try:
-            await self._publisher_client.publish(self._key(room, "ch"), envelope)
+            await self._publish_to(self._publisher_client, self._key(room, "ch"), envelope)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("publish failed") from exc
 
@@ -485,7 +510,7 @@ class RedisBroker:
     ) -> None:
         key = self._key(room, "agreed")
         try:
-            async with self._client.pipeline(transaction=True) as pipe:
+            async with self._client.pipeline(transaction=self.transactions) as pipe:
                 pipe.hset(key, participant, version)
                 pipe.pexpire(key, ttl_ms)
                 await pipe.execute()
@@ -512,7 +537,7 @@ class RedisBroker:
 
     async def room_fields(self, room: RoomId) -> dict[str, str]:
         try:
-            fields: dict[str, str] = await self._client.hgetall(self._key(room, "state"))  # type: ignore[assignment]
+            fields: dict[str, str] = await self._client.hgetall(self._key(room, "state"))
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("state read failed") from exc
         return fields
@@ -535,7 +560,7 @@ class RedisBroker:
 
     async def queue_items(self, room: RoomId) -> list[dict[str, Any]]:
         try:
-            raw: dict[str, str] = await self._client.hgetall(self._key(room, "queue"))  # type: ignore[assignment]
+            raw: dict[str, str] = await self._client.hgetall(self._key(room, "queue"))
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("queue read failed") from exc
         items = [json.loads(v) for v in raw.values()]
@@ -544,7 +569,7 @@ class RedisBroker:
     async def audit_append(self, room: RoomId, entry: str, ttl_ms: int, keep: int) -> None:
         key = self._key(room, "audit")
         try:
-            async with self._client.pipeline(transaction=True) as pipe:
+            async with self._client.pipeline(transaction=self.transactions) as pipe:
                 pipe.rpush(key, entry)
                 pipe.ltrim(key, -keep, -1)
                 pipe.pexpire(key, ttl_ms)
@@ -554,7 +579,7 @@ class RedisBroker:
 
     async def audit_entries(self, room: RoomId) -> list[str]:
         try:
-            entries: list[str] = await self._client.lrange(self._key(room, "audit"), 0, -1)  # type: ignore[assignment]
+            entries: list[str] = await self._client.lrange(self._key(room, "audit"), 0, -1)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("audit read failed") from exc
         return entries
