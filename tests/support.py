@@ -180,6 +180,9 @@ class Client:
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> Client:
+        # An unbounded receive queue: a test that leaves frames unread must not stall the
+        # socket (and its closing handshake) behind the client's own backpressure.
+        kwargs.setdefault("max_queue", None)
         return cls(await websockets.connect(url, **kwargs))
 
     async def close(self) -> None:
