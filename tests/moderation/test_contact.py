@@ -30,5 +30,5 @@ def test_everyday_numbers_pass(text: str) -> None:
 
 
 def test_worst_case_is_linear() -> None:
-    assert find_contact_details("1 " * 30000) is None or True
+    assert find_contact_details("1 " * 30000) == "phone"  # digits run together, found at once
     assert find_contact_details("a" * 60000 + "@") is None

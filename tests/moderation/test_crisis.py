@@ -12,9 +12,7 @@ def test_crisis_language_is_noticed(text: str) -> None:
     assert CrisisDetector().matches(text)
 
 
-@pytest.mark.parametrize(
-    "text", ["my skills myself", "the suicide squad film"[:0] + "overdosed on coffee", "goodbye"]
-)
+@pytest.mark.parametrize("text", ["my skills myself", "overdosed on coffee", "goodbye"])
 def test_words_inside_words_do_not_match(text: str) -> None:
     assert not CrisisDetector().matches(text)
 
