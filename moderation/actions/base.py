@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.sanctions import RoomView, Sanction
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId, RoomId
 
@@ -35,6 +35,7 @@ __all__ = [
     "Target",
     "refuse_unknown",
     "require_lower_rank",
+    "timed_sanction",
 ]
 
 MAX_MINUTES = 30 * 24 * 60  # a month: longer is not a timed sanction any more
@@ -184,3 +185,12 @@ def require_lower_rank(request: Request) -> Target:
     if target.role.rank >= request.role.rank:
         raise ChatError(ErrorCode.FORBIDDEN, "you cannot act on another facilitator")
     return target
+
+
+def timed_sanction(request: Request, kind: str) -> Outcome:
+    """A mute or a ban of the target, lower in rank, for the request's `minutes`."""
+    target = require_lower_rank(request)
+    until = request.now_ms + request.fields["minutes"] * 60_000
+    sanction = Sanction(until, request.fields.get("reason") or "", request.by)
+    change = SetState(f"{kind}:{target.participant}", sanction.as_value(), until - request.now_ms)
+    return Outcome([change], ack={"participant": target.participant, "until_ms": until})

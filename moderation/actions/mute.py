@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from moderation.actions.base import (
-    ActionSpec,
-    Field,
-    Outcome,
-    Request,
-    SetState,
-    require_lower_rank,
-)
+from moderation.actions.base import ActionSpec, Field, Outcome, Request, timed_sanction
 from moderation.roles import Role
-from moderation.sanctions import RoomView, Sanction
+from moderation.sanctions import RoomView
 
 __all__ = ["ACTION"]
 
 
 def decide(request: Request, view: RoomView) -> Outcome:
-    target = require_lower_rank(request)
-    until = request.now_ms + request.fields["minutes"] * 60_000
-    sanction = Sanction(until, request.fields.get("reason") or "", request.by)
-    change = SetState(f"mute:{target.participant}", sanction.as_value(), until - request.now_ms)
-    return Outcome([change], ack={"participant": target.participant, "until_ms": until})
+    return timed_sanction(request, "mute")
 
 
 ACTION = ActionSpec(
