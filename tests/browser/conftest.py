@@ -137,11 +137,21 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server process shared by the browser tests (each test uses its own room or text)."""
-    workdir = tmp_path_factory.mktemp("browser-server")
+    yield from own_server(tmp_path_factory, "browser-server")
+
+
+def own_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ServerProcess]:
+    """A server process of a module's own (for its module-scoped `app_server` override)."""
+    workdir = tmp_path_factory.mktemp(name)
     server = ServerProcess(server_env(workdir), workdir / "server.log")
     server.start()
     yield server
     server.stop()
+
+
+def unique(text: str) -> str:
+    """Text no other test writes, so tests sharing a server never see each other's."""
+    return f"{text} {uuid.uuid4().hex[:6]}"
 
 
 @pytest.fixture

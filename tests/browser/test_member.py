@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,14 +17,11 @@ from tests.browser.conftest import (
     say,
     seen,
     sign_in_as_facilitator,
+    unique,
     wait_for_body,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def unique(text: str) -> str:
-    return f"{text} {uuid.uuid4().hex[:6]}"
 
 
 def test_two_members_chat_in_real_time(pages: Pages) -> None:

@@ -8,9 +8,7 @@ so a paused room or a called-on turn cannot leak into other tests.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -21,10 +19,11 @@ from tests.browser.conftest import (
     enter_room,
     facilitator_token,
     message,
+    own_server,
     say,
     seen,
-    server_env,
     sign_in_as_facilitator,
+    unique,
     wait_for_body,
 )
 from tests.support import ServerProcess
@@ -35,15 +34,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """This module's own server (overrides the shared one for `pages`)."""
-    workdir: Path = tmp_path_factory.mktemp("session-server")
-    server = ServerProcess(server_env(workdir), workdir / "server.log")
-    server.start()
-    yield server
-    server.stop()
-
-
-def unique(text: str) -> str:
-    return f"{text} {uuid.uuid4().hex[:6]}"
+    yield from own_server(tmp_path_factory, "session-server")
 
 
 def facilitator_in(pages: Pages, room: str) -> Page:
