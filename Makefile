@@ -43,8 +43,9 @@ test: lint types
 	$(BIN)/pytest -m "not browser"
 	$(BIN)/pytest -m browser --cov-append tests/browser
 
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS=--quick (python -m bench --help).
 bench: install-dev
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --env bench/load.env $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage

@@ -1,0 +1,1 @@
+"""Load generator and scenarios that print figures (`make bench`, docs/performance.md)."""
