@@ -78,7 +78,12 @@ def render_html(text: str) -> str:
     typed entity text would show as the character); bleach's linkifier then re-parses the
     escaped text, so nothing but its own `<a>` elements can come out as markup.
     """
-    return _LINKER.linkify(html.escape(text, quote=False)).replace("\n", "<br>")
+    escaped = html.escape(text, quote=False)
+    if "." not in text and "://" not in text:
+        # No domain and no scheme: nothing can become a link, and the linkifier (an HTML
+        # parse and re-serialisation) is the dearest step of a message's preparation.
+        return escaped.replace("\n", "<br>")
+    return _LINKER.linkify(escaped).replace("\n", "<br>")
 
 
 def prepare(raw: str, max_chars: int = DEFAULT_MAX_CHARS) -> PreparedText:

@@ -192,7 +192,14 @@ class RedisBroker:
     # -- what Redis Cluster changes ------------------------------------------------------------
 
     def _make_client(self, url: str, **options: Any) -> Any:
-        return aioredis.Redis.from_url(url, decode_responses=True, **options)
+        # A pool that makes a caller wait for a free connection (bounded) instead of failing:
+        # redis-py's default pool raises once all its connections are busy, which showed as
+        # `unavailable` errors when a thousand members joined at once (bench/).
+        options.setdefault("max_connections", 64)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, timeout=5, **options
+        )
+        return aioredis.Redis.from_pool(pool)
 
     def _script(self, source: str) -> _Script:
         return _Script(source)
