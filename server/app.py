@@ -30,6 +30,7 @@ from rooms.errors import ChatError, ErrorCode
 from server import wire
 from server.brokers import BrokerUnavailable, open_broker
 from server.commands import HANDLERS, evict, leave_all, room_state_frame
+from server.direct import PROTOCOL_KEY, DirectWriter
 from server.hub import Hub
 from server.limits import AddressCap, Members
 from server.logs import where
@@ -108,10 +109,12 @@ class TransportHandle:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            protocol = getattr(send, "__self__", None)
+            transport = getattr(protocol, "transport", None)
             abort = getattr(transport, "abort", None)
             if callable(abort):
                 scope[ABORT_KEY] = abort
+            scope[PROTOCOL_KEY] = protocol
         await self.app(scope, receive, send)
 
 
@@ -264,6 +267,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 send_rate,
                 time.time(),
                 abort=ws.scope.get(ABORT_KEY),
+                direct=DirectWriter.of(ws.scope.get(PROTOCOL_KEY)),
                 close_grace_s=settings.close_grace_s,
             )
             try:

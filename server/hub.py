@@ -105,8 +105,9 @@ class Hub:
             return
         if envelope.startswith("R"):
             frame = envelope[1:]
+            data = frame.encode()  # once for every socket of the room
             for session in room.sessions:
-                session.deliver(frame)
+                session.deliver(frame, data)
             for pending in room.joining.values():
                 pending.append(frame)
             if self.metrics is not None:

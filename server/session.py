@@ -21,6 +21,7 @@ from moderation.ratelimit import Rate, TokenBucket
 from moderation.roles import Role
 from rooms.catalog import Room
 from rooms.ids import MemberId, ParticipantId, RoomId
+from server.direct import DirectWriter
 from server.tokens import FacilitatorClaim
 
 __all__ = ["CLOSE_SLOW_READER", "Buckets", "Membership", "Session"]
@@ -85,6 +86,7 @@ class Session:
         now: float,
         abort: Callable[[], None] | None = None,
         close_grace_s: float = 2.0,
+        direct: DirectWriter | None = None,
     ) -> None:
         self.ws = ws
         self.member: MemberId | None = None
@@ -100,6 +102,8 @@ class Session:
         self._outbox_max = outbox_max
         self._abort = abort
         self._close_grace_s = close_grace_s
+        self._direct = direct
+        self._sending = False  # the writer is awaiting a send: nothing may overtake it
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._write_forever(), name="session-writer")
 
@@ -119,9 +123,19 @@ class Session:
                 return Role.MEMBER
         return membership.role
 
-    def deliver(self, frame: str) -> None:
-        """Queue an encoded frame; never blocks. Overflow closes the session with 4008."""
+    def deliver(self, frame: str, data: bytes | None = None) -> None:
+        """Send an encoded frame (`data`: the same as UTF-8, when the caller has it); never
+        blocks. A socket that is keeping up gets it written at once; one that has fallen behind
+        gets it queued, and an overflowing queue closes the session with 4008."""
         if self.close_code is not None:
+            return
+        direct = self._direct
+        if (
+            direct is not None
+            and not self._outbox
+            and not self._sending
+            and direct.write(frame.encode() if data is None else data)
+        ):
             return
         if len(self._outbox) >= self._outbox_max:
             self._outbox.clear()
@@ -152,7 +166,11 @@ class Session:
                 await self._wake.wait()
                 self._wake.clear()
                 while self._outbox and self.close_code is None:
-                    await self.ws.send_text(self._outbox.popleft())
+                    self._sending = True
+                    try:
+                        await self.ws.send_text(self._outbox.popleft())
+                    finally:
+                        self._sending = False
                 if self.close_code is not None:
                     with contextlib.suppress(Exception):
                         await self.ws.close(self.close_code, self._close_reason)

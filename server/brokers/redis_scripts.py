@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "CLAIM_HANDLE",
+    "PRESENCE_REFRESH",
     "DIRECTORY",
     "UPDATE_LIST",
     "QUEUE_ADD",
@@ -280,3 +281,21 @@ local ids, count = live_ids(ARGV[1])
 return {count, staff(ids), redis.call('HEXISTS', KEYS[3], 'lock')}
 """
 )
+
+# KEYS: pres, pinfo. ARGV[1] expiry ms, [2] keep ms, then pairs of "participant|process" and
+# its JSON summary ('' for an entry in a grace period: extended only if it still exists).
+# One call per room per heartbeat, however many participants it has.
+PRESENCE_REFRESH = """
+local expiry = tonumber(ARGV[1])
+for i = 3, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('ZADD', KEYS[1], 'XX', expiry, ARGV[i])
+  else
+    redis.call('ZADD', KEYS[1], expiry, ARGV[i])
+    redis.call('HSETNX', KEYS[2], string.match(ARGV[i], '^([^|]+)'), ARGV[i + 1])
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
