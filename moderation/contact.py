@@ -24,12 +24,25 @@ _SOCIAL = re.compile(
 )
 
 
+_DIGITS = str.maketrans("", "", "0123456789")
+# Cheap substring tests that must hold before a pattern can match: most messages hold none,
+# and then no regular expression runs at all (this runs on every member's message).
+_SOCIAL_HINTS = ("/", "snap", "insta", "ig", "whatsapp", "telegram", "discord", "kik",
+                 "wechat", "line")  # fmt: skip
+
+
 def find_contact_details(text: str) -> str | None:
     """The kind of contact detail found (`email`, `phone`, `social`), or None."""
-    if _EMAIL.search(text):
+    has_at = "@" in text
+    if has_at and _EMAIL.search(text):
         return "email"
-    if _SOCIAL.search(text) or _HANDLE.search(text):
+    lowered = text.casefold()
+    if any(hint in lowered for hint in _SOCIAL_HINTS) and _SOCIAL.search(text):
         return "social"
+    if has_at and _HANDLE.search(text):
+        return "social"
+    if len(text) - len(text.translate(_DIGITS)) < 7:
+        return None
     for match in _PHONE.finditer(text):
         digits = sum(c.isdigit() for c in match.group())
         # Years and counts run together ("1999 2000") are not phone numbers; dashes, brackets

@@ -53,6 +53,8 @@ DEFAULT_RESOURCES: tuple[Resource, ...] = (
 
 def fold(text: str) -> str:
     """Lowercase without accents and with one kind of apostrophe, for matching."""
+    if text.isascii():  # most messages: nothing to decompose
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.replace("\u2019", "'").replace("\u2018", "'")

@@ -27,6 +27,9 @@ _STRIP = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
 )
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Anything the linkifier could turn into a link has a scheme or a dot inside a word followed
+# by letters ("example.org"); a sentence's full stop does not.
+_MAYBE_LINK = re.compile(r"://|\w\.[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,7 @@ def render_html(text: str) -> str:
     escaped text, so nothing but its own `<a>` elements can come out as markup.
     """
     escaped = html.escape(text, quote=False)
-    if "." not in text and "://" not in text:
+    if _MAYBE_LINK.search(text) is None:
         # No domain and no scheme: nothing can become a link, and the linkifier (an HTML
         # parse and re-serialisation) is the dearest step of a message's preparation.
         return escaped.replace("\n", "<br>")

@@ -55,3 +55,18 @@ def test_worst_case_input_is_bounded() -> None:
     # many would-be links and tags: still one linear pass, no blow-up
     prepared = prepare("<a " * 600 + "http://x.io " * 60, max_chars=5000)
     assert prepared.html.count("<a href") == 60
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["hi. you", "e.g. this", "see example.org", "www.nhs.uk/help", "https://x.io/a?b=1",
+     "Mr.Smith said", "a.b", "mail: a@b.co", "ftp://files.example.com", "3.14 and 2.5",
+     "UPPER.CASE.ORG", "例え.jp"],
+)  # fmt: skip
+def test_skipping_the_linkifier_changes_nothing(text: str) -> None:
+    import html
+
+    from rooms.text import _LINKER
+
+    full = _LINKER.linkify(html.escape(text, quote=False)).replace("\n", "<br>")
+    assert render_html(text) == full
