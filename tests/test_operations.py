@@ -142,12 +142,32 @@ def test_json_logs_carry_no_address_token_or_text(tmp_path: Path) -> None:
         await b.hello()
         await a.enter(ROOM)
         await b.enter(ROOM)
-        await a.say(ROOM, "my very private sentence")
+        said = await a.say(ROOM, "my very private sentence")
         await a.request({"type": "send", "room": ROOM, "text": "x" * 3000})
         await a.send_raw("{broken")
-        await a.close()
-        await b.close()
-        return [welcome["token"]]
+        # a moderation run too: report, mute, delete, remove, audit
+        from server.tokens import TokenService
+
+        fac_token = TokenService(("json-log-test-key-123456",), 60).issue_facilitator(
+            "Sam", None, 1
+        )
+        fac = await Client.connect(url)
+        await fac.send({"type": "hello", "facilitator_token": fac_token})
+        await fac.expect("welcome")
+        await fac.enter(ROOM)
+        await b.request({"type": "report", "room": ROOM, "message_id": said["id"],
+                         "reason": "reason-text-secret"})  # fmt: skip
+        pid = (await fac.expect("reported"))["participant"]
+        for frame in (
+            {"type": "mute", "participant": pid, "minutes": 5, "reason": "mute-reason-secret"},
+            {"type": "delete", "message_id": said["id"]},
+            {"type": "remove", "participant": pid, "minutes": 5},
+            {"type": "audit"},
+        ):
+            await fac.request({**frame, "room": ROOM})
+        for client in (a, b, fac):
+            await client.close()
+        return [welcome["token"], fac_token]
 
     server = ServerProcess(
         {"LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG", "SECRET_KEY": "json-log-test-key-123456",
@@ -166,5 +186,6 @@ def test_json_logs_carry_no_address_token_or_text(tmp_path: Path) -> None:
         assert {"ts", "level", "logger", "msg"} <= set(entry)
     text = server.log()
     assert "my very private sentence" not in text and "xxxxxxxx" not in text
+    assert "reason-text-secret" not in text and "mute-reason-secret" not in text
     assert all(token not in text for token in tokens)
     assert "127.0.0.1" not in text
