@@ -27,12 +27,19 @@ _ADDRESS = re.compile(
 _QUERY = re.compile(r'(?<=[^\s"?])\?[^\s"]+')
 
 
+_FRAME_DUMP = re.compile(r"^[<>] (?:TEXT|BINARY|CONT|CLOSE|PING|PONG)\b")
+
+
 class RedactAddresses(logging.Filter):
-    """Replaces client addresses in a record (uvicorn names the peer of each socket) and drops
-    the query of any logged path."""
+    """Replaces client addresses in a record (uvicorn names the peer of each socket), drops
+    the query of any logged path, and drops the frame dumps of DEBUG logging."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if _FRAME_DUMP.match(message):
+            # The websockets library logs each frame's start at DEBUG ("> TEXT '{...}'"):
+            # message text, reasons and tokens. Never written anywhere.
+            return False
         redacted = _QUERY.sub("?[query]", _ADDRESS.sub("[addr]", message))
         if redacted != message:
             record.msg, record.args = redacted, ()

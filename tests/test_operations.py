@@ -162,9 +162,10 @@ def test_json_logs_carry_no_address_token_or_text(tmp_path: Path) -> None:
             {"type": "mute", "participant": pid, "minutes": 5, "reason": "mute-reason-secret"},
             {"type": "delete", "message_id": said["id"]},
             {"type": "remove", "participant": pid, "minutes": 5},
-            {"type": "audit"},
         ):
-            await fac.request({**frame, "room": ROOM})
+            assert (await fac.request({**frame, "room": ROOM}))["type"] == "ack"
+        await fac.send({"type": "audit", "room": ROOM})
+        await fac.expect("audit_log")
         for client in (a, b, fac):
             await client.close()
         return [welcome["token"], fac_token]
