@@ -29,9 +29,10 @@ from rooms.catalog import Catalog, parse_catalog
 from rooms.errors import ChatError, ErrorCode
 from server import wire
 from server.brokers import BrokerUnavailable, open_broker
-from server.commands import HANDLERS, evict, leave_all, room_state_frame
+from server.commands import HANDLERS
 from server.direct import PROTOCOL_KEY, DirectWriter
 from server.hub import Hub
+from server.joining import evict, leave_all, room_state_frame
 from server.limits import AddressCap, Members
 from server.logs import where
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE

@@ -14,13 +14,13 @@ from typing import Any
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from server import wire
-from server.joining import agree, evict, join, leave, leave_all, listen, room_state_frame, talk
+from server.joining import agree, join, leave, listen, talk
 from server.moderate import MODERATION_HANDLERS
-from server.posting import publish_text, send
+from server.posting import send
 from server.services import Services
 from server.session import Session
 
-__all__ = ["HANDLERS", "Handler", "evict", "leave_all", "publish_text", "room_state_frame"]
+__all__ = ["HANDLERS", "Handler", "hello"]
 
 Handler = Callable[[Services, Session, dict[str, Any], str | None], Awaitable[None]]
 
