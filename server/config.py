@@ -52,6 +52,7 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("BROKER_PING_SECONDS", "5", "how often the Redis subscription is checked for silence"),
     SettingDoc("CLOSE_GRACE_SECONDS", "2", "time a closing socket gets to receive its close frame"),
     SettingDoc("CRISIS_FILE", "built-in", "TOML with crisis `phrases`/`extra_phrases` and `[[resources]]` (name, contact); see docs/moderation.md"),
+    SettingDoc("WS_PER_MESSAGE_DEFLATE", "0", "1 compresses WebSocket messages; off by default: ~70 KiB of zlib state per browser connection for little gain on short chat messages"),
     SettingDoc("METRICS_TOKEN", "unset", "when set, /metrics requires `Authorization: Bearer <token>`", secret=True),
     SettingDoc("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     SettingDoc("LOG_FORMAT", "text", "text, or json for one JSON object per line"),

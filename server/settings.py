@@ -79,6 +79,7 @@ class Settings:
     facilitator_grace_s: float = 30.0
     metrics_token: str | None = None
     crisis_file: Path | None = None
+    ws_deflate: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -128,6 +129,7 @@ class Settings:
             facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
             metrics_token=env.get("METRICS_TOKEN") or None,
             crisis_file=_existing_file(env, "CRISIS_FILE"),
+            ws_deflate=_flag(env, "WS_PER_MESSAGE_DEFLATE"),
             max_sockets_per_member=_int(env, "MAX_SOCKETS_PER_MEMBER", 5, 1, 1000),
             max_connections_per_address=_int(env, "MAX_CONNECTIONS_PER_ADDRESS", 50, 0, 1000000),
             join_burst=_int(env, "JOIN_BURST", 10, 1, 100000),
@@ -135,6 +137,13 @@ class Settings:
             broker_ping_s=_float(env, "BROKER_PING_SECONDS", 5.0, 0.05, 60),
             close_grace_s=_float(env, "CLOSE_GRACE_SECONDS", 2.0, 0.1, 60),
         )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "0").strip().lower()
+    if raw not in ("0", "1", "false", "true", "no", "yes", "off", "on"):
+        raise ConfigError(f"{name}: expected 1 or 0, got {raw!r}")
+    return raw in ("1", "true", "yes", "on")
 
 
 def _existing_file(env: Mapping[str, str], name: str) -> Path | None:

@@ -88,6 +88,7 @@ async def start_server(base_env: dict[str, str]) -> AsyncIterator[StartServer]:
             log_config=None,
             access_log=False,
             ws_max_size=settings.max_frame_bytes,
+            ws_per_message_deflate=settings.ws_deflate,  # as `peer-support serve` runs it
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())

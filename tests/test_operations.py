@@ -190,3 +190,16 @@ def test_json_logs_carry_no_address_token_or_text(tmp_path: Path) -> None:
     assert "reason-text-secret" not in text and "mute-reason-secret" not in text
     assert all(token not in text for token in tokens)
     assert "127.0.0.1" not in text
+
+
+async def test_compression_is_off_unless_asked_for(start_server: StartServer) -> None:
+    from tests.support import Client
+
+    plain = await start_server()
+    client = await Client.connect(plain.ws)  # offers permessage-deflate, as browsers do
+    assert client.ws.protocol.extensions == []
+    await client.close()
+    compressing = await start_server(WS_PER_MESSAGE_DEFLATE="1")
+    client = await Client.connect(compressing.ws)
+    assert [e.name for e in client.ws.protocol.extensions] == ["permessage-deflate"]
+    await client.close()
