@@ -147,7 +147,6 @@ class RedisBroker:
     transactions = True
 
     def __init__(self, url: str, prefix: str = "psc") -> None:
-        self._url = url
         self._prefix = prefix
         self._client: Any = self._make_client(
             url, socket_connect_timeout=2, health_check_interval=0
