@@ -184,6 +184,11 @@ def render(results: Results, targets: list[str], mark_rates: list[int]) -> str:
             lambda t: results.idle[t].connect_seconds if t in results.idle else None,
             2,
         )
+        add(
+            f"idle: % delivered to the {n:,} afterwards",
+            lambda t: results.idle[t].delivered_pct if t in results.idle else None,
+            2,
+        )
     if results.scaleout:
         add(
             "scale-out capacity, deliveries/s",

@@ -65,6 +65,7 @@ class Config:
     warmup_seconds: float = 1.5
     idle_connections: int = 2000
     settle_seconds: float = 1.0  # idle: wait before reading memory, after the joins
+    idle_check_rate: int = 5_000  # idle: deliveries/s of the step that shows they are held
     scaleout_rates: list[int] = field(default_factory=lambda: [5_000, 10_000, 20_000, 40_000])
     slow_readers: int = 5
     slow_rate: int = 5_000  # a load every target carries, so only the stalled readers differ
@@ -118,6 +119,12 @@ class IdleResult:
     connect_seconds: float
     rss_before_kib: int
     rss_after_kib: int
+    check: StepResult | None = None  # a step of messages to all of them, after the reading
+
+    @property
+    def delivered_pct(self) -> float:
+        """How much of the check step reached the held connections."""
+        return self.check.delivered_pct if self.check is not None else 0.0
 
     @property
     def kib_per_connection(self) -> float:
@@ -336,13 +343,16 @@ class Bench:
             time.sleep(cfg.settle_seconds / 2)
             before = proc.rss_kib()
             plan = self._plan([f"ws://127.0.0.1:{port}/ws"], rooms, members)[:connections]
-            _, seconds, failed = self.connect(gens, plan)
+            readers, seconds, failed = self.connect(gens, plan)
             time.sleep(cfg.settle_seconds)  # presence and joins settle
             after = proc.rss_kib()
-            result = IdleResult(connections - failed, failed, seconds, before, after)
+            # Held, not just counted: every room gets messages, and they must all arrive.
+            check = self.step(gens, servers, 0, cfg.idle_check_rate, readers)
+            result = IdleResult(connections - failed, failed, seconds, before, after, check)
             self.say(
                 f"  {target:8} {connections:,} connections in {seconds:.1f} s, "
-                f"{result.kib_per_connection:.1f} KiB each"
+                f"{result.kib_per_connection:.1f} KiB each; then {check.delivered_pct:.2f} % of "
+                f"{check.expected:,} deliveries arrived (p99 {check.p99_ms:.1f} ms)"
             )
             return result
 

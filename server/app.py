@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -30,7 +30,7 @@ from rooms.errors import ChatError, ErrorCode
 from server import wire
 from server.brokers import BrokerUnavailable, open_broker
 from server.commands import HANDLERS
-from server.direct import PROTOCOL_KEY, DirectWriter
+from server.direct import DirectWriter, forget_handshake
 from server.hub import Hub
 from server.joining import evict, leave_all, room_state_frame
 from server.limits import AddressCap, Members
@@ -63,7 +63,7 @@ CLOSE_RESTARTING = 1012
 CLOSE_TRY_LATER = 1013
 CLOSE_NO_HELLO = 4408
 CLOSE_FLOODING = 4029
-ABORT_KEY = "peer_support.abort"
+WS_PATH = "/ws"
 
 # No inline script or style, nothing from other hosts; the page talks only to its own server.
 CSP = (
@@ -99,24 +99,20 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class TransportHandle:
-    """Gives the WebSocket endpoint a way to abort its connection: ASGI has none, and a peer
-    that stopped reading leaves a close frame stuck behind a full socket buffer. With uvicorn,
-    the `send` it hands the app is bound to its protocol, which holds the transport; with any
-    other server the endpoint simply has no abort and relies on the server's own timeouts."""
+class ChatApp(Starlette):
+    """Starlette, with the chat socket at WS_PATH served before the middleware and the router.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    Every open WebSocket would otherwise keep the coroutine frames of the whole HTTP stack
+    alive (about 5 KiB a connection, bench/ idle scenario), and nothing in that stack applies
+    to the socket. Other WebSocket paths go through the router, which refuses them."""
+
+    socket: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            protocol = getattr(send, "__self__", None)
-            transport = getattr(protocol, "transport", None)
-            abort = getattr(transport, "abort", None)
-            if callable(abort):
-                scope[ABORT_KEY] = abort
-            scope[PROTOCOL_KEY] = protocol
-        await self.app(scope, receive, send)
+        if scope["type"] == "websocket" and scope["path"] == WS_PATH and self.socket is not None:
+            await self.socket(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def load_catalog(settings: Settings) -> Catalog:
@@ -128,12 +124,15 @@ def load_catalog(settings: Settings) -> Catalog:
     return parse_catalog(tomllib.loads(raw))
 
 
-def _origin_allowed(ws: WebSocket, allowed: frozenset[str]) -> bool:
-    origin = ws.headers.get("origin")
+def _origin_allowed(scope: Scope, allowed: frozenset[str]) -> bool:
+    origin = host = None
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            origin = value.decode("latin-1").rstrip("/")
+        elif name == b"host":
+            host = value.decode("latin-1")
     if origin is None:
         return True  # not a browser
-    origin = origin.rstrip("/")
-    host = ws.headers.get("host", "")
     return origin in allowed or origin in (f"http://{host}", f"https://{host}")
 
 
@@ -248,10 +247,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ]
         )
 
-    async def ws_endpoint(ws: WebSocket) -> None:
-        if not _origin_allowed(ws, settings.allowed_origins):
+    async def ws_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        ws = WebSocket(scope, receive, send)
+        if not _origin_allowed(scope, settings.allowed_origins):
             await ws.close(code=1008)  # before accept: the handshake is refused with HTTP 403
             return
+        # With uvicorn, `send` is bound to the connection's protocol object, which holds the
+        # transport: direct writes, and an abort for a peer that stopped reading (ASGI has
+        # none). With any other server the endpoint uses plain ASGI and the server's timeouts.
+        protocol = getattr(send, "__self__", None)
+        abort = getattr(getattr(protocol, "transport", None), "abort", None)
         # The address is a dict key while its connections last; never stored or logged.
         address = ws.client.host if ws.client is not None else None
         if not addresses.admit(address):
@@ -260,6 +265,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return
         try:
             await ws.accept()
+            forget_handshake(protocol, scope)
             svc.connections += 1
             session = Session(
                 ws,
@@ -267,8 +273,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 frame_rate,
                 send_rate,
                 time.time(),
-                abort=ws.scope.get(ABORT_KEY),
-                direct=DirectWriter.of(ws.scope.get(PROTOCOL_KEY)),
+                abort=abort if callable(abort) else None,
+                direct=DirectWriter.of(protocol),
                 close_grace_s=settings.close_grace_s,
             )
             try:
@@ -386,13 +392,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         Route("/api/rooms", api_rooms),
-        WebSocketRoute("/ws", ws_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        middleware=[Middleware(TransportHandle), Middleware(SecurityHeaders)],
-    )
+    app = ChatApp(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    app.socket = ws_endpoint
     app.state.services = svc
     return app

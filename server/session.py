@@ -1,6 +1,7 @@
 """One client connection: who it is, which rooms it is in, and its bounded outbox.
 
-Fan-out never waits on a socket: `deliver` appends to the outbox and a writer task drains it.
+Fan-out never waits on a socket: `deliver` writes at once to a socket that is keeping up, and
+otherwise appends to the outbox, which a writer task (made when first needed) drains.
 A client that stops reading fills its outbox and is disconnected with 4008 (reconnect with
 `since`), so it cannot stall its rooms or grow the server's memory.
 """
@@ -74,8 +75,38 @@ class Membership:
         }
 
 
+class _Backlog:
+    """A session's outbox: frames that could not be written at once, and the task writing them."""
+
+    __slots__ = ("frames", "wake", "writer")
+
+    def __init__(self) -> None:
+        self.frames: deque[str] = deque()
+        self.wake = asyncio.Event()
+        self.writer: asyncio.Task[None] | None = None
+
+
 class Session:
     """State of one WebSocket; `server.app` reads frames, `deliver` queues frames to send."""
+
+    __slots__ = (
+        "_abort",
+        "_backlog",
+        "_close_grace_s",
+        "_close_reason",
+        "_direct",
+        "_outbox_max",
+        "_sending",
+        "close_code",
+        "facilitator",
+        "frames",
+        "joins",
+        "member",
+        "role",
+        "rooms",
+        "sends",
+        "ws",
+    )
 
     def __init__(
         self,
@@ -98,14 +129,15 @@ class Session:
         self.sends: TokenBucket | Buckets = TokenBucket(send_rate, now)
         self.joins: TokenBucket | None = None
         self.close_code: int | None = None
-        self._outbox: deque[str] = deque()
+        self._close_reason = ""
         self._outbox_max = outbox_max
         self._abort = abort
         self._close_grace_s = close_grace_s
         self._direct = direct
         self._sending = False  # the writer is awaiting a send: nothing may overtake it
-        self._wake = asyncio.Event()
-        self._writer = asyncio.create_task(self._write_forever(), name="session-writer")
+        # Made when a frame first has to wait (no direct writes, a socket behind, a close):
+        # most sockets never need it, and idle connections are smaller without (bench/ idle).
+        self._backlog: _Backlog | None = None
 
     def share_member(self, sends: TokenBucket, joins: TokenBucket) -> None:
         """Count this socket's sends also against its member's bucket, and its joins and
@@ -129,20 +161,28 @@ class Session:
         gets it queued, and an overflowing queue closes the session with 4008."""
         if self.close_code is not None:
             return
+        backlog = self._backlog
         direct = self._direct
         if (
             direct is not None
-            and not self._outbox
+            and (backlog is None or not backlog.frames)
             and not self._sending
             and direct.write(frame.encode() if data is None else data)
         ):
             return
-        if len(self._outbox) >= self._outbox_max:
-            self._outbox.clear()
+        if backlog is None:
+            backlog = self._start_writer()
+        if len(backlog.frames) >= self._outbox_max:
+            backlog.frames.clear()
             self.close(CLOSE_SLOW_READER, "client did not read fast enough")
             return
-        self._outbox.append(frame)
-        self._wake.set()
+        backlog.frames.append(frame)
+        backlog.wake.set()
+
+    def _start_writer(self) -> _Backlog:
+        backlog = self._backlog = _Backlog()
+        backlog.writer = asyncio.create_task(self._write_forever(backlog), name="session-writer")
+        return backlog
 
     def close(self, code: int, reason: str = "") -> None:
         """What is queued is dropped; the writer sends the close frame. A peer that does not
@@ -151,24 +191,25 @@ class Session:
         if self.close_code is None:
             self.close_code = code
             self._close_reason = reason
-            self._wake.set()
+            (self._backlog or self._start_writer()).wake.set()
             if self._abort is not None:
                 asyncio.get_running_loop().call_later(self._close_grace_s, self._abort)
 
     @property
     def queued(self) -> int:
         """Frames waiting in the outbox (never more than its bound)."""
-        return len(self._outbox)
+        return len(self._backlog.frames) if self._backlog is not None else 0
 
-    async def _write_forever(self) -> None:
+    async def _write_forever(self, backlog: _Backlog) -> None:
+        outbox, wake = backlog.frames, backlog.wake
         try:
             while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._outbox and self.close_code is None:
+                await wake.wait()
+                wake.clear()
+                while outbox and self.close_code is None:
                     self._sending = True
                     try:
-                        await self.ws.send_text(self._outbox.popleft())
+                        await self.ws.send_text(outbox.popleft())
                     finally:
                         self._sending = False
                 if self.close_code is not None:
@@ -184,9 +225,12 @@ class Session:
     async def stop(self) -> None:
         """Stop the writer once the connection has ended; a close the server asked for is
         still sent (bounded wait), so the client learns its close code."""
-        if self.close_code is not None and not self._writer.done():
+        writer = self._backlog.writer if self._backlog is not None else None
+        if writer is None:
+            return
+        if self.close_code is not None and not writer.done():
             with contextlib.suppress(TimeoutError, Exception):
-                await asyncio.wait_for(asyncio.shield(self._writer), 2.0)
-        self._writer.cancel()
+                await asyncio.wait_for(asyncio.shield(writer), 2.0)
+        writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._writer
+            await writer

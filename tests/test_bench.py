@@ -43,6 +43,7 @@ def test_every_scenario_runs_against_every_target(tmp_path: Path) -> None:
         warmup_seconds=0,
         idle_connections=6,
         settle_seconds=0.1,
+        idle_check_rate=30,
         scaleout_rates=[30],
         slow_readers=1,
         slow_rate=30,
@@ -60,6 +61,7 @@ def test_every_scenario_runs_against_every_target(tmp_path: Path) -> None:
         idle = results.idle[target]
         assert idle.connections == cfg.idle_connections and idle.failed == 0
         assert idle.rss_before_kib > 0 and idle.rss_after_kib > 0
+        assert idle.check is not None and idle.check.received > 0, f"{target}: idle not held"
         slow = results.slow[target]
         _check_steps([slow.before, slow.after])
         assert slow.slow == cfg.slow_readers

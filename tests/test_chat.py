@@ -306,6 +306,15 @@ async def test_origin_allow_list(start_server: StartServer, connect: ConnectClie
     assert (await own.join(ROOM))["type"] == "joined"
 
 
+async def test_websocket_paths_other_than_ws_are_refused(server: AppServer) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    for path in ("/wss", "/ws/", "/static/ws", "/"):
+        with pytest.raises(InvalidStatus) as refused:
+            await Client.connect(server.ws.removesuffix("/ws") + path)
+        assert refused.value.response.status_code == 403, path
+
+
 async def test_content_warning_travels_with_the_message(
     server: AppServer, connect: ConnectClient
 ) -> None:
