@@ -83,6 +83,7 @@ def config_from(args: argparse.Namespace) -> Config:
         cfg.step_seconds = 1.5
         cfg.drain_seconds = 0.5
         cfg.idle_connections = 500
+        cfg.slow_step_seconds = 3.0
     for name in (
         "rooms",
         "members",

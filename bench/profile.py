@@ -1,6 +1,7 @@
 """`python -m bench --profile RATE [--targets T]`: where a server's CPU goes per delivery.
 
-Runs the fan-out at one offered rate while py-spy samples the server process, then prints the
+Runs the fan-out at one offered rate while py-spy samples the server process (both processes
+with `--scenarios scaleout`), then prints the
 functions that dominate: by self time (the frame on top of the stack) and inclusive time (on the
 stack at all), each as a share of busy samples and as microseconds of server CPU per delivery.
 py-spy is a dev tool: `.venv/bin/pip install py-spy`.
@@ -133,39 +134,51 @@ def profile(cfg: Config, env: dict[str, str], cores: Cores, workdir: Path, rate:
         return 2
     target = cfg.targets[0]
     seconds = cfg.step_seconds
+    # `--scenarios scaleout`: two server processes on one Redis, both sampled.
+    count = 2 if cfg.scenarios == ["scaleout"] else 1
     bench = Bench(cfg, cores, env, workdir)
     out = workdir / f"profile-{target}.txt"
     try:
-        with bench.servers(target, 1, "prof") as servers, bench.generators() as gens:
-            url = f"ws://127.0.0.1:{servers[0][1]}/ws"
-            readers, _, _ = bench.connect(gens, bench._plan([url], cfg.rooms, cfg.members))
+        with bench.servers(target, count, "prof") as servers, bench.generators() as gens:
+            urls = [f"ws://127.0.0.1:{port}/ws" for _, port in servers]
+            readers, _, _ = bench.connect(gens, bench._plan(urls, cfg.rooms, cfg.members))
             bench.warm_up(gens, servers, rate, readers)
-            argv = [
-                spy,
-                "record",
-                "--pid",
-                str(servers[0][0].pid),
-                "--format",
-                "raw",
-                "--rate",
-                "250",
-                "--nonblocking",
-                "--duration",
-                str(int(seconds)),
-                "--output",
-                str(out),
+            recorders = [
+                subprocess.Popen(
+                    [
+                        spy,
+                        "record",
+                        "--pid",
+                        str(proc.pid),
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "250",
+                        "--nonblocking",
+                        "--duration",
+                        str(int(seconds)),
+                        "--output",
+                        str(out.with_suffix(f".{i}.txt")),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+                for i, (proc, _) in enumerate(servers)
             ]
-            recorder = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             result: list[StepResult] = []
             stepper = threading.Thread(
                 target=lambda: result.append(bench.step(gens, servers, 0, rate, readers))
             )
             stepper.start()
             stepper.join()
-            recorder.wait(seconds + 30)
+            for recorder in recorders:
+                recorder.wait(seconds + 30)
             step = result[0] if result else None
     finally:
         bench.close()
+    parts = [out.with_suffix(f".{i}.txt") for i in range(count)]
+    if all(part.exists() for part in parts):  # collapsed stacks: one "stack count" a line
+        out.write_text("".join(part.read_text() for part in parts))
     if step is not None:
         print(
             f"{target} at {rate:,}/s offered: {step.delivered_pct:.2f} % delivered, "
@@ -173,8 +186,8 @@ def profile(cfg: Config, env: dict[str, str], cores: Cores, workdir: Path, rate:
             f"{step.cpu_us_per_delivery:.2f} µs CPU per delivery"
         )
     if not out.exists():
-        assert recorder.stderr is not None
-        print(f"py-spy wrote nothing: {recorder.stderr.read().decode(errors='replace')[:500]}")
+        errors = [r.stderr.read().decode(errors="replace")[:500] for r in recorders if r.stderr]
+        print(f"py-spy wrote nothing: {' '.join(errors)}")
         return 1
     print(summarise(out, step))
     print(f"\ncollapsed stacks: {out} (flamegraph.pl or speedscope read them)")

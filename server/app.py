@@ -297,12 +297,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # One deadline for hello from the moment of connection; frames before it do not extend it.
         hello_by: float | None = asyncio.get_running_loop().time() + settings.hello_timeout_s
         while session.close_code is None:
-            try:
-                async with asyncio.timeout_at(hello_by):
-                    message = await ws.receive()
-            except TimeoutError:
-                session.close(CLOSE_NO_HELLO, "no hello in time")
-                return
+            if hello_by is None:  # no deadline once hello is done: one timer less per frame
+                message = await ws.receive()
+            else:
+                try:
+                    async with asyncio.timeout_at(hello_by):
+                        message = await ws.receive()
+                except TimeoutError:
+                    session.close(CLOSE_NO_HELLO, "no hello in time")
+                    return
             if message["type"] == "websocket.disconnect":
                 return
             await _handle(session, message)

@@ -47,6 +47,7 @@ def test_every_scenario_runs_against_every_target(tmp_path: Path) -> None:
         scaleout_rates=[30],
         slow_readers=1,
         slow_rate=30,
+        slow_step_seconds=0.3,
         parallel_connects=4,
     )
     env = server_env(load_env(DEFAULT_ENV), tmp_path, rooms=cfg.rooms)
