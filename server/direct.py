@@ -11,22 +11,40 @@ that has fallen behind, or a server without that protocol, gets the queued path 
 
 from __future__ import annotations
 
+import struct
 from collections.abc import MutableMapping
 from typing import Any
 
-__all__ = ["DirectWriter", "forget_handshake"]
+from websockets.protocol import State
+
+__all__ = ["DirectWriter", "forget_handshake", "text_frame"]
+
+
+def text_frame(payload: bytes) -> bytes:
+    """`payload` as one unmasked, uncompressed WebSocket text frame (RFC 6455 5.2), as a server
+    sends it: the same bytes for every socket without extensions, so a fan-out frames a message
+    once instead of once per socket."""
+    length = len(payload)
+    if length < 126:
+        return struct.pack("!BB", 0x81, length) + payload
+    if length < 65536:
+        return struct.pack("!BBH", 0x81, 126, length) + payload
+    return struct.pack("!BBQ", 0x81, 127, length) + payload
 
 
 class DirectWriter:
     """`write(data)` frames `data` as one text message and hands it to the transport at once,
     or returns False (and writes nothing) when the socket is behind or closing."""
 
-    __slots__ = ("_conn", "_high", "_transport")
+    __slots__ = ("_conn", "_high", "_plain", "_transport")
 
     def __init__(self, conn: Any, transport: Any) -> None:
         self._conn = conn
         self._transport = transport
         self._high: int = transport.get_write_buffer_limits()[1]
+        # Extensions are settled by the handshake, before this is made: without any (no
+        # per-message deflate), a frame from `text_frame` is exactly what `send_text` would write.
+        self._plain = not getattr(conn, "extensions", None)
 
     @classmethod
     def of(cls, protocol: Any) -> DirectWriter | None:
@@ -39,15 +57,25 @@ class DirectWriter:
             return None
         return cls(conn, transport)
 
-    def write(self, data: bytes) -> bool:
+    def write(self, data: bytes, framed: bytes | None = None) -> bool:
+        """`framed`, when given, is `text_frame(data)`, built once for a whole fan-out."""
         transport = self._transport
         if transport.is_closing() or transport.get_write_buffer_size() >= self._high:
             return False
+        conn = self._conn
+        if (
+            framed is not None
+            and self._plain
+            and conn.state is State.OPEN
+            and not conn.expect_continuation_frame
+        ):
+            transport.write(framed)
+            return True
         try:
-            self._conn.send_text(data)
+            conn.send_text(data)
         except Exception:  # the handshake is closing: the queued path reports it
             return False
-        transport.write(b"".join(self._conn.data_to_send()))
+        transport.write(b"".join(conn.data_to_send()))
         return True
 
 

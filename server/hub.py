@@ -23,6 +23,7 @@ from moderation.roles import Role
 from moderation.sanctions import RoomView, iso_ms
 from rooms.ids import ParticipantId, RoomId
 from server.brokers import Broker, BrokerUnavailable
+from server.direct import text_frame
 from server.metrics import Metrics
 from server.session import Session
 from server.wire import encode
@@ -106,8 +107,9 @@ class Hub:
         if envelope.startswith("R"):
             frame = envelope[1:]
             data = frame.encode()  # once for every socket of the room
+            framed = text_frame(data)  # likewise
             for session in room.sessions:
-                session.deliver(frame, data)
+                session.deliver(frame, data, framed)
             for pending in room.joining.values():
                 pending.append(frame)
             if self.metrics is not None:

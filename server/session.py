@@ -155,10 +155,11 @@ class Session:
                 return Role.MEMBER
         return membership.role
 
-    def deliver(self, frame: str, data: bytes | None = None) -> None:
-        """Send an encoded frame (`data`: the same as UTF-8, when the caller has it); never
-        blocks. A socket that is keeping up gets it written at once; one that has fallen behind
-        gets it queued, and an overflowing queue closes the session with 4008."""
+    def deliver(self, frame: str, data: bytes | None = None, framed: bytes | None = None) -> None:
+        """Send an encoded frame (`data`: the same as UTF-8, `framed`: as a WebSocket frame, when
+        the caller has them); never blocks. A socket that is keeping up gets it written at once;
+        one that has fallen behind gets it queued, and an overflowing queue closes the session
+        with 4008."""
         if self.close_code is not None:
             return
         backlog = self._backlog
@@ -167,7 +168,7 @@ class Session:
             direct is not None
             and (backlog is None or not backlog.frames)
             and not self._sending
-            and direct.write(frame.encode() if data is None else data)
+            and direct.write(frame.encode() if data is None else data, framed)
         ):
             return
         if backlog is None:

@@ -633,13 +633,14 @@ class RedisBroker:
         for room, participant, summary in entries:
             by_room.setdefault(room, []).extend((f"{participant}|{process}", summary or ""))
         keep = max(ttl_ms * 4, 120000)
-        calls = [
-            self._run(self._refresh, self._presence_keys(room), [now_ms + ttl_ms, keep, *args])
-            for room, args in by_room.items()
-        ]
-        # One script per room, side by side: the heartbeat never builds thousands of commands
-        # on the event loop (bench/: that stalled every delivery for tens of milliseconds).
-        await asyncio.gather(*calls)
+        # One script per room, one after the other: the heartbeat is in no hurry, and never
+        # builds many commands in one turn of the event loop (bench/: thousands of commands in
+        # one pipeline, and later 50 scripts started side by side, each stalled every delivery
+        # of the process for 20 ms and more).
+        for room, args in by_room.items():
+            await self._run(
+                self._refresh, self._presence_keys(room), [now_ms + ttl_ms, keep, *args]
+            )
 
     async def presence_sweep(self, room: RoomId, now_ms: int) -> list[str]:
         out = await self._run(self._sweep, self._presence_keys(room), [now_ms])

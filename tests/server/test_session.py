@@ -34,7 +34,7 @@ class SwitchableDirect:
         self.open = True
         self.written: list[bytes] = []
 
-    def write(self, data: bytes) -> bool:
+    def write(self, data: bytes, framed: bytes | None = None) -> bool:
         if self.open:
             self.written.append(data)
         return self.open
