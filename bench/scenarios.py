@@ -55,8 +55,11 @@ class Config:
             10_000,
             15_000,
             20_000,
+            25_000,  # steps of 5,000 from here: a capacity ratio is no finer than its steps
             30_000,
+            35_000,
             40_000,
+            50_000,
             60_000,
         ]
     )

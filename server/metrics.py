@@ -42,6 +42,16 @@ class _Live(Collector):
             "Times the broker subscription was re-established",
             value=values["reconnects"],
         )
+        yield CounterMetricFamily(
+            "peer_support_messages_in",
+            "Messages accepted from members",
+            value=values["messages_in"],
+        )
+        yield CounterMetricFamily(
+            "peer_support_deliveries",
+            "Frames handed to local sockets by fan-out",
+            value=values["deliveries"],
+        )
 
 
 class Metrics:
@@ -50,12 +60,10 @@ class Metrics:
     def __init__(self, read_live: Callable[[], dict[str, float]]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.messages_in = Counter(
-            "peer_support_messages_in", "Messages accepted from members", registry=r
-        )
-        self.deliveries = Counter(
-            "peer_support_deliveries", "Frames handed to local sockets by fan-out", registry=r
-        )
+        # Counted on every message and every fan-out: plain integers, read at scrape time
+        # (a prometheus_client Counter takes a lock on each increment).
+        self.messages_in = 0
+        self.deliveries = 0
         self.delivery_latency = Histogram(
             "peer_support_delivery_latency_seconds",
             "Time from a message's acceptance to its local fan-out (sampled)",
@@ -84,12 +92,20 @@ class Metrics:
         self.crisis_alerts = Counter(
             "peer_support_crisis_alerts", "Messages that raised a crisis alert", registry=r
         )
-        r.register(_Live(read_live))
+        r.register(
+            _Live(
+                lambda: {
+                    **read_live(),
+                    "messages_in": float(self.messages_in),
+                    "deliveries": float(self.deliveries),
+                }
+            )
+        )
         self._sample = 0
 
     def delivered(self, frame: str, sockets: int) -> None:
         """Count a fan-out; every Nth message frame also measures its latency from `ts`."""
-        self.deliveries.inc(sockets)
+        self.deliveries += sockets
         self._sample += 1
         if self._sample < LATENCY_SAMPLE_EVERY or not frame.startswith('{"type":"message"'):
             return

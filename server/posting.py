@@ -94,7 +94,7 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         extra["conversation"] = conversation
     msg_id = await publish_text(svc, session, membership, raw, extra, private_to)
     membership.last_sent_ms = now_ms
-    svc.metrics.messages_in.inc()
+    svc.metrics.messages_in += 1
     ack(session, ref, room=membership.room.id, id=msg_id)
     if svc.crisis.detector.matches(raw) and role is not Role.FACILITATOR:
         await _crisis(svc, session, membership, msg_id)
