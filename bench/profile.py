@@ -1,9 +1,9 @@
 """`python -m bench --profile RATE [--targets T]`: where a server's CPU goes per delivery.
 
 Runs the fan-out at one offered rate while py-spy samples the server process (both processes
-with `--scenarios scaleout`), then prints the
-functions that dominate: by self time (the frame on top of the stack) and inclusive time (on the
-stack at all), each as a share of busy samples and as microseconds of server CPU per delivery.
+with `--scenarios scaleout`), then prints the functions that dominate: by self time (the frame
+on top of the stack) and inclusive time (on the stack at all), each as a share of busy samples
+and as microseconds of server CPU per delivery.
 py-spy is a dev tool: `.venv/bin/pip install py-spy`.
 """
 
