@@ -29,6 +29,7 @@ from server.brokers import (
     PresenceChange,
 )
 from server.brokers import redis_scripts as lua
+from server.brokers.redis_subscription import RespSubscription
 
 __all__ = ["RedisBroker"]
 
@@ -148,6 +149,7 @@ class RedisBroker:
 
     def __init__(self, url: str, prefix: str = "psc") -> None:
         self._prefix = prefix
+        self._url = url
         self._client: Any = self._make_client(
             url, socket_connect_timeout=2, health_check_interval=0
         )
@@ -205,6 +207,8 @@ class RedisBroker:
         return _Script(source)
 
     def _new_pubsub(self) -> Any:
+        if RespSubscription.supports(self._url):
+            return RespSubscription(self._url)  # every message passes here: the lean reader
         return self._client.pubsub()
 
     async def _publish_to(self, client: Any, channel: str, data: str) -> None:
