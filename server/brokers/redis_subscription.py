@@ -114,12 +114,16 @@ class RespSubscription:
         except (OSError, TimeoutError) as exc:
             raise RedisConnectionError(f"connecting failed: {type(exc).__name__}") from None
         self._transport = transport
-        if self._password is not None:
-            auth = [self._username, self._password] if self._username else [self._password]
+        if self._password is None:
+            return
+        auth = [self._username, self._password] if self._username else [self._password]
+        try:
             self._write(_command("AUTH", *auth))
             if await self._next_reply() != "OK":  # a refusal raises in _next_reply
-                await self.aclose()
                 raise AuthenticationError("authentication failed")
+        except BaseException:
+            await self.aclose()  # a half-set-up connection is not left open
+            raise
 
     async def _next_reply(self) -> Any:
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
