@@ -1,11 +1,9 @@
-"""A lean pub/sub connection for the Redis broker: RESP2 over plain TCP, parsed with hiredis.
+"""The broker's pub/sub connection on a bare RESP connection (`server.brokers.resp`).
 
 Every message of every room this process serves arrives here. redis-py's `PubSub.get_message`
-costs about 20 µs a message in its layers (retry wrapper, timeout context, response callbacks;
-measured, docs/performance.md); here a message that already arrived costs a dict. The broker
-uses only what redis-py's PubSub offers it too: `subscribe`, `unsubscribe`, `get_message` and
-`aclose`, with the same message dicts. `redis://` URLs only; TLS and Unix sockets keep
-redis-py's PubSub (`RespSubscription.supports`).
+costs about 20 µs a message in its layers (measured, docs/performance.md); here a message that
+already arrived costs a dict. The broker uses only what redis-py's PubSub offers it too:
+`subscribe`, `unsubscribe`, `get_message` and `aclose`, with the same message dicts.
 """
 
 from __future__ import annotations
@@ -13,64 +11,32 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import hiredis
-from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from server.brokers.resp import RespConnection, command
+
 __all__ = ["RespSubscription"]
-
-CONNECT_TIMEOUT_S = 2.0
-
-
-def _command(*args: str) -> bytes:
-    out = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
-
-
-class _Protocol(asyncio.Protocol):
-    def __init__(self, owner: RespSubscription) -> None:
-        self._owner = owner
-
-    def data_received(self, data: bytes) -> None:
-        self._owner._received(data)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._owner._lost()
 
 
 class RespSubscription:
     """One subscription connection; connects on the first `subscribe`."""
 
-    @staticmethod
-    def supports(url: str) -> bool:
-        return urlsplit(url).scheme == "redis"
-
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self._host = parts.hostname or "localhost"
-        self._port = parts.port or 6379
-        self._username = unquote(parts.username) if parts.username else None
-        self._password = unquote(parts.password) if parts.password else None
-        self._parser = hiredis.Reader(encoding="utf-8")
+        self._url = url
+        self._conn: RespConnection | None = None
         self._replies: deque[Any] = deque()
         self._waiter: asyncio.Future[None] | None = None
-        self._transport: asyncio.Transport | None = None
         self._broken: str | None = None  # why the connection is unusable, once it is
 
-    # -- what the broker calls ----------------------------------------------------------------
-
     async def subscribe(self, *channels: str) -> None:
-        if self._transport is None and self._broken is None:
-            await self._connect()
-        self._write(_command("SUBSCRIBE", *channels))
+        if self._conn is None and self._broken is None:
+            self._conn = await RespConnection.open(self._url, self._on_reply, self._on_lost)
+        self._write(command("SUBSCRIBE", *channels))
 
     async def unsubscribe(self, *channels: str) -> None:
-        self._write(_command("UNSUBSCRIBE", *channels))
+        self._write(command("UNSUBSCRIBE", *channels))
 
     async def get_message(
         self,
@@ -98,72 +64,32 @@ class RespSubscription:
 
     async def aclose(self) -> None:
         self._broken = self._broken or "closed"
-        if self._transport is not None:
-            self._transport.close()
+        if self._conn is not None:
+            self._conn.close()
         self._wake()
-
-    # -- the connection -----------------------------------------------------------------------
-
-    async def _connect(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(CONNECT_TIMEOUT_S):
-                transport, _ = await loop.create_connection(
-                    lambda: _Protocol(self), self._host, self._port
-                )
-        except (OSError, TimeoutError) as exc:
-            raise RedisConnectionError(f"connecting failed: {type(exc).__name__}") from None
-        self._transport = transport
-        if self._password is None:
-            return
-        auth = [self._username, self._password] if self._username else [self._password]
-        try:
-            self._write(_command("AUTH", *auth))
-            if await self._next_reply() != "OK":  # a refusal raises in _next_reply
-                raise AuthenticationError("authentication failed")
-        except BaseException:
-            await self.aclose()  # a half-set-up connection is not left open
-            raise
-
-    async def _next_reply(self) -> Any:
-        async with asyncio.timeout(CONNECT_TIMEOUT_S):
-            while not self._replies:
-                self._check()
-                self._waiter = asyncio.get_running_loop().create_future()
-                try:
-                    await self._waiter
-                finally:
-                    self._waiter = None
-        return self._replies.popleft()
 
     def _write(self, data: bytes) -> None:
         self._check()
-        assert self._transport is not None
-        self._transport.write(data)
+        assert self._conn is not None
+        self._conn.write(data)
 
     def _check(self) -> None:
         if self._broken is not None:
             raise RedisConnectionError(f"subscription connection {self._broken}")
-        if self._transport is None:
+        if self._conn is None:
             raise RedisConnectionError("subscription connection not open")
 
-    def _received(self, data: bytes) -> None:
-        parser = self._parser
-        parser.feed(data)
-        try:
-            while (reply := parser.gets()) is not False:
-                if isinstance(reply, hiredis.ReplyError):
-                    self._broken = "refused a command"
-                    break
-                self._replies.append(reply)
-        except hiredis.ProtocolError:
-            self._broken = "sent what is not RESP"
-        if self._broken is not None and self._transport is not None:
-            self._transport.close()
+    def _on_reply(self, reply: Any) -> None:
+        if isinstance(reply, hiredis.ReplyError):  # e.g. NOAUTH: this connection is no use
+            self._broken = "refused a command"
+            if self._conn is not None:
+                self._conn.close()
+        else:
+            self._replies.append(reply)
         self._wake()
 
-    def _lost(self) -> None:
-        self._broken = self._broken or "lost"
+    def _on_lost(self, why: str) -> None:
+        self._broken = self._broken or why
         self._wake()
 
     def _wake(self) -> None:

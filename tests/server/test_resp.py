@@ -1,16 +1,23 @@
-"""The broker's own pub/sub connection, against a real redis-server: what redis-py's PubSub
-gave the broker (confirmations, messages, unsubscribe), passwords, and a lost connection."""
+"""The broker's bare RESP connections, against a real redis-server: the subscription (what
+redis-py's PubSub gave the broker: confirmations, messages, unsubscribe), the script caller
+(replies in order, a lost script cache, a lost connection), passwords, and both under uvloop,
+the loop `peer-support serve` runs on."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from pathlib import Path
 
 import pytest
 import redis
+import uvloop
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
+from server.brokers import resp
+from server.brokers.redis_publish import RespScript
 from server.brokers.redis_subscription import RespSubscription
 from tests.support import RedisServer
 
@@ -100,6 +107,61 @@ async def test_password_from_the_url(tmp_path: Path) -> None:
 
 
 def test_only_plain_redis_urls_take_the_lean_path() -> None:
-    assert RespSubscription.supports("redis://127.0.0.1:6379/0")
-    assert not RespSubscription.supports("rediss://example.org:6380/0")
-    assert not RespSubscription.supports("unix:///run/redis.sock")
+    assert resp.supports("redis://127.0.0.1:6379/0")
+    assert not resp.supports("rediss://example.org:6380/0")
+    assert not resp.supports("unix:///run/redis.sock")
+
+
+ECHO = "return {tonumber(ARGV[1]) + 1, KEYS[1]}"
+
+
+async def test_script_replies_resolve_their_own_calls_in_order(redis_server: RedisServer) -> None:
+    script = RespScript(redis_server.url, ECHO)
+    failing = RespScript(redis_server.url, "return redis.call('NOPE')")
+    try:
+        results = await asyncio.gather(*(script.call([f"k{i}"], [i]) for i in range(200)))
+        assert results == [[i + 1, f"k{i}"] for i in range(200)]
+        with pytest.raises(ResponseError):
+            await failing.call([], [])
+        assert await script.call(["after"], [0]) == [1, "after"]  # an error costs nothing else
+    finally:
+        await script.aclose()
+        await failing.aclose()
+
+
+async def test_script_survives_a_lost_script_cache_and_a_lost_connection(
+    redis_server: RedisServer,
+) -> None:
+    script = RespScript(redis_server.url, ECHO + " -- cache test " + uuid.uuid4().hex)
+    admin = redis.Redis(port=redis_server.port)
+    try:
+        assert await script.call(["a"], [1]) == [2, "a"]
+        admin.script_flush()  # as after a Redis restart: EVALSHA answers NOSCRIPT
+        assert await script.call(["b"], [2]) == [3, "b"]
+
+        # Killed by the server: a call racing the kill may fail (said, never retried behind
+        # the caller's back: it could run twice), and the next call opens a new connection.
+        assert admin.client_kill_filter(_type="normal", skipme=True) >= 1
+        with contextlib.suppress(RedisConnectionError):
+            await script.call(["c"], [3])
+        assert await script.call(["d"], [4]) == [5, "d"]
+    finally:
+        await script.aclose()
+        admin.close()
+
+
+def test_both_under_uvloop(redis_server: RedisServer) -> None:
+    async def scenario() -> None:
+        channel = f"t:{uuid.uuid4().hex}"
+        sub = RespSubscription(redis_server.url)
+        script = RespScript(redis_server.url, "return redis.call('PUBLISH', KEYS[1], ARGV[1])")
+        try:
+            await sub.subscribe(channel)
+            await _next(sub, "subscribe")
+            assert await script.call([channel], ["hello"]) == 1
+            assert (await _next(sub, "message"))["data"] == "hello"
+        finally:
+            await sub.aclose()
+            await script.aclose()
+
+    uvloop.run(scenario())
