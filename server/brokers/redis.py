@@ -336,9 +336,9 @@ class RedisBroker:
         expects to hear it back, else it reconnects."""
         while not self._closing:
             await asyncio.sleep(self.ping_interval_s)
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancel
-            # that stops this loop when the ping finishes at that moment, and then the broker
-            # never closes (seen in tests/test_faults_redis.py).
+            # A cancel that lands during this ping can be lost (seen in tests/test_faults_redis.py:
+            # the loop went on and close() waited forever), so the loop also stops on `_closing`
+            # and close() waits for it with a bound.
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 async with asyncio.timeout(2.0):
                     await self._publish_to(self._client, self._home, "ping")
