@@ -280,6 +280,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 await _serve(ws, session)
             finally:
+                svc.standing.forget(session)
                 try:
                     await leave_all(svc, session)
                 except BrokerUnavailable:

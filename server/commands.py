@@ -14,7 +14,7 @@ from typing import Any
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from server import wire
-from server.joining import agree, join, leave, listen, talk
+from server.joining import agree, end_standing, join, leave, listen, talk
 from server.moderate import MODERATION_HANDLERS
 from server.posting import send
 from server.services import Services
@@ -39,6 +39,7 @@ async def hello(svc: Services, session: Session, frame: dict[str, Any], ref: str
     session.member = member
     if claim is not None:
         session.role, session.facilitator = Role.FACILITATOR, claim
+        svc.standing.watch(session, claim.expires_at, lambda: end_standing(svc, session, "expired"))
     opaque = hmac.new(svc.tokens.identity_key, member.encode(), hashlib.sha256).hexdigest()[:24]
     session.deliver(
         wire.encode(

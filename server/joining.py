@@ -7,6 +7,7 @@ a facilitator's dropped connection keeps them present for a short grace period.
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from moderation.roles import Role
@@ -23,6 +24,7 @@ from server.session import Membership, Session
 __all__ = [
     "HANDLE_TTL_MS",
     "agree",
+    "end_standing",
     "evict",
     "join",
     "leave",
@@ -34,6 +36,8 @@ __all__ = [
 
 HANDLE_TTL_MS = 90 * 86400 * 1000
 _STATE_KEEP_MS = 31 * 86400 * 1000
+# Leave delays are not a secret, but an observer must not be able to predict them.
+_jitter = random.SystemRandom()
 
 
 async def _claim_handle(
@@ -195,8 +199,8 @@ async def _leave(
     if not svc.hub.count_out(local, membership.participant):
         return
     if grace_s > 0:
-        # A facilitator's dropped connection: the room keeps them a moment so a reconnect
-        # does not flip it to waiting and back.
+        # A dropped connection (see leave_all): a reconnect meanwhile changes nothing, and a
+        # facilitator's does not flip the room to waiting and back.
         svc.hub.defer_exit(
             membership.room.id,
             membership.participant,
@@ -239,12 +243,23 @@ async def leave(svc: Services, session: Session, frame: dict[str, Any], ref: str
 
 
 async def leave_all(svc: Services, session: Session) -> None:
-    """The connection ended: leave every room it was in."""
+    """The connection ended: leave every room it was in.
+
+    Each room's leave waits a random delay of its own (up to LEAVE_JITTER_SECONDS): announced
+    at the same instant, the leaves would link one person's participants across the rooms to
+    anyone present in several. A facilitator's waits the grace period instead, never past the
+    token's expiry. Coming back to this process within the delay cancels it (no leave at all)."""
+    now = svc.now()
+    claim = session.facilitator
     for membership in list(session.rooms.values()):
         local = svc.hub.rooms.get(membership.room.id)
-        if local is not None:
-            grace = svc.settings.facilitator_grace_s if membership.role is Role.FACILITATOR else 0.0
-            await _leave(svc, session, membership, local, announce=True, grace_s=grace)
+        if local is None:
+            continue
+        if membership.role is Role.FACILITATOR and claim is not None:
+            delay = min(svc.settings.facilitator_grace_s, max(0.0, claim.expires_at - now))
+        else:
+            delay = _jitter.uniform(0.0, svc.settings.leave_jitter_s)
+        await _leave(svc, session, membership, local, announce=True, grace_s=delay)
     session.rooms.clear()
 
 
@@ -265,18 +280,50 @@ async def _set_listening(
     room = membership.room.id
     if membership.listening != on:
         membership.listening = on
-        summary = membership.summary()
-        local = svc.hub.rooms.get(room)
-        if local is not None and membership.participant in local.summaries:
-            local.summaries[membership.participant] = wire.encode(summary)
-        await svc.broker.presence_update(room, membership.participant, wire.encode(summary))
-        members = (await svc.broker.member_counts([room], int(svc.now() * 1000)))[room]
-        presence = {"type": "presence", "room": room, "members": members, "event": "update"}
-        presence.update(summary)
-        await svc.broker.publish(room, "R" + wire.encode(presence))
+        await _announce_update(svc, membership)
         if on:
             await _give_up_turn(svc, room, membership.participant)
     ack(session, ref, room=room, listening=on)
+
+
+async def _announce_update(svc: Services, membership: Membership, staff: bool = False) -> None:
+    """The participant's summary changed (listening, role): store it where presence keeps it
+    and tell the room with a `presence` `update`; with `staff`, also tell every process how
+    many facilitators the room has now."""
+    room = membership.room.id
+    summary = membership.summary()
+    local = svc.hub.rooms.get(room)
+    if local is not None and membership.participant in local.summaries:
+        local.summaries[membership.participant] = wire.encode(summary)
+    await svc.broker.presence_update(room, membership.participant, wire.encode(summary))
+    live = (await svc.broker.directory([room], int(svc.now() * 1000)))[room]
+    presence = {"type": "presence", "room": room, "members": live.members, "event": "update"}
+    presence.update(summary)
+    await svc.broker.publish(room, "R" + wire.encode(presence))
+    if staff:
+        await svc.broker.publish(room, "C" + wire.encode({"k": "staff", "n": live.facilitators}))
+
+
+async def end_standing(svc: Services, session: Session, reason: str) -> None:
+    """The socket's facilitator token no longer grants standing (`expired` or `revoked`).
+
+    Everything local changes first and at once: the socket is told, its role in every room is
+    member, so the hub's role-filtered fan-out (queue, alerts, reports, other people's private
+    conversations) skips it from this instant. Then each room's presence shows the new role and
+    every process learns the room's facilitator count, which turns a room that requires a
+    facilitator `waiting` when this was its last."""
+    if session.facilitator is None:
+        return
+    svc.standing.forget(session)
+    session.facilitator = None
+    session.role = Role.MEMBER
+    demoted = [m for m in session.rooms.values() if m.role is Role.FACILITATOR]
+    for membership in demoted:
+        membership.role = Role.MEMBER
+    session.deliver(wire.encode({"type": "facilitator_ended", "reason": reason}))
+    for membership in demoted:
+        if session.rooms.get(membership.room.id) is membership:
+            await _announce_update(svc, membership, staff=True)
 
 
 async def evict(svc: Services, session: Session, room: RoomId) -> None:

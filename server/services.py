@@ -12,6 +12,7 @@ from server.brokers import Broker, HistoryLimits
 from server.hub import Hub
 from server.metrics import Metrics
 from server.settings import Settings
+from server.standing import StandingWatch
 from server.tokens import TokenService
 
 __all__ = ["Services"]
@@ -29,6 +30,7 @@ class Services:
     broker: Broker
     hub: Hub
     crisis: CrisisConfig = field(default_factory=CrisisConfig)
+    standing: StandingWatch = field(default_factory=StandingWatch)
     metrics: Metrics = field(default_factory=lambda: Metrics(lambda: dict.fromkeys(_LIVE, 0.0)))
     connections: int = 0
     process: str = field(default_factory=lambda: secrets.token_hex(6))

@@ -77,6 +77,7 @@ class Settings:
     broker_ping_s: float = 5.0
     close_grace_s: float = 2.0
     facilitator_grace_s: float = 30.0
+    leave_jitter_s: float = 20.0
     metrics_token: str | None = None
     crisis_file: Path | None = None
     ws_deflate: bool = False
@@ -127,6 +128,7 @@ class Settings:
             flood_strikes=_int(env, "FLOOD_STRIKES", 20, 1, 100000),
             audit_days=_int(env, "AUDIT_DAYS", 30, 1, 3650),
             facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
+            leave_jitter_s=_float(env, "LEAVE_JITTER_SECONDS", 20.0, 0, 60),
             metrics_token=env.get("METRICS_TOKEN") or None,
             crisis_file=_existing_file(env, "CRISIS_FILE"),
             ws_deflate=_flag(env, "WS_PER_MESSAGE_DEFLATE"),

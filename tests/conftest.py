@@ -42,6 +42,7 @@ def base_env(broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -
         "SECRET_KEY_FILE": str(tmp_path / "secret"),
         "PRESENCE_HEARTBEAT_SECONDS": "0.5",
         "PRESENCE_TTL_SECONDS": "2",
+        "LEAVE_JITTER_SECONDS": "0",  # leaves at once: tests wait on them
         "SEND_BURST": "50",
         "SEND_PER_SECOND": "50",
         "FRAME_BURST": "200",

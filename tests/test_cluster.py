@@ -37,6 +37,7 @@ def pair(shared_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Serve
         "SECRET_KEY": TEST_SECRET,
         "PRESENCE_HEARTBEAT_SECONDS": "0.5",
         "PRESENCE_TTL_SECONDS": "2",
+        "LEAVE_JITTER_SECONDS": "0",  # leaves at once: tests wait on them
         "SEND_BURST": "100",
         "SEND_PER_SECOND": "100",
         "FRAME_BURST": "200",
@@ -261,3 +262,29 @@ async def test_redis_cluster_rooms_use_sharded_pubsub(
         assert plain == []
     finally:
         server.stop()
+
+
+async def test_expired_facilitator_loses_standing_on_its_own_process(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    """Process B ends the standing of the socket it serves at the token's expiry by its own
+    clock (nothing is sent from A); the member on A sees the role change and the room wait."""
+    from tests.test_moderation import facilitator_token
+
+    a_srv, b_srv = pair
+    room = "depression"  # requires a facilitator
+    member = await connect(a_srv.ws)
+    await member.enter(room)
+    await member.expect("room_state", room=room, waiting=True)
+    fac = await connect(b_srv.ws, hello=False)
+    await fac.send({"type": "hello", "facilitator_token": facilitator_token(hours=3 / 3600)})
+    assert (await fac.expect("welcome"))["role"] == "facilitator"
+    joined = await fac.enter(room)
+    await member.expect("room_state", room=room, waiting=False)
+    assert (await fac.expect("facilitator_ended", seconds=8))["reason"] == "expired"
+    update = await member.expect(
+        "presence", room=room, event="update", participant=joined["participant"]
+    )
+    assert update["role"] == "member"
+    await member.expect("room_state", room=room, waiting=True)
+    assert (await member.request({"type": "send", "room": room, "text": "hi"}))["code"] == "waiting"

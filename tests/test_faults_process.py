@@ -33,6 +33,7 @@ def env(redis_server: RedisServer) -> dict[str, str]:
         "SECRET_KEY": TEST_SECRET,
         "PRESENCE_HEARTBEAT_SECONDS": "0.5",
         "PRESENCE_TTL_SECONDS": "2",
+        "LEAVE_JITTER_SECONDS": "0",  # leaves at once: tests wait on them
         "SEND_BURST": "1000",
         "SEND_PER_SECOND": "1000",
         "FRAME_BURST": "1000",

@@ -143,6 +143,7 @@ def topology(tmp_path: Path) -> Iterator[Topology]:
                 "SECRET_KEY_FILE": str(tmp_path / f"secret{i}"),
                 "PRESENCE_HEARTBEAT_SECONDS": "0.5",
                 "PRESENCE_TTL_SECONDS": "2",
+                "LEAVE_JITTER_SECONDS": "0",  # leaves at once: tests wait on them
             }
             app = App(env, tmp_path / f"app{i}.log")
             apps.append(app)

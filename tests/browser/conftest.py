@@ -59,6 +59,7 @@ def server_env(workdir: Path, redis_url: str | None = None) -> dict[str, str]:
         "SECRET_KEY_FILE": str(workdir / "secret"),
         "PRESENCE_HEARTBEAT_SECONDS": "0.5",
         "PRESENCE_TTL_SECONDS": "2",
+        "LEAVE_JITTER_SECONDS": "0",  # leaves at once: tests wait on them
         "SEND_BURST": "50",
         "SEND_PER_SECOND": "50",
         "FRAME_BURST": "200",
