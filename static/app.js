@@ -4,9 +4,11 @@
 "use strict";
 
 (() => {
-  const TOKEN_KEY = "psc.member-token"; // localStorage: a reload keeps the same member
-  const FAC_KEY = "psc.facilitator-token"; // sessionStorage only: gone when the tab closes
-  const AGREED_PREFIX = "psc.agreed."; // sessionStorage: rules version agreed per room
+  // What is kept in this browser and where: static/device.js. Facilitator-only frames and the
+  // words when standing ends: static/standing.js. Both load before this file.
+  const { FAC_KEY, AGREED_PREFIX } = window.DeviceStorage;
+  const Device = window.DeviceStorage;
+  const Standing = window.Standing;
   const ROOMS_POLL_MS = 10000;
   const MAX_BACKOFF_MS = 15000;
 
@@ -30,6 +32,8 @@
     cur: null, // the room on screen
     roomsTimer: null,
     navigated: false,
+    inRooms: new Set(), // rooms joined on this socket: "leave without a trace" leaves each
+    forgotten: false, // after "leave without a trace": never connect or store again
   };
 
   // ---------- small helpers ----------
@@ -149,6 +153,7 @@
       connected: "Connected",
       reconnecting: "Reconnecting…",
       offline: "Offline: we will reconnect when you are back online",
+      left: "Not connected",
     }[state];
     $("conn-text").textContent = label;
     $("conn-retry").hidden = state !== "reconnecting" && state !== "offline";
@@ -164,6 +169,7 @@
   function connect() {
     clearTimeout(S.retryTimer);
     S.retryTimer = null;
+    if (S.forgotten) return; // a new connection would make and store a new member
     if (!navigator.onLine) {
       setConn("offline");
       return;
@@ -209,6 +215,7 @@
 
   function disconnected(code, quiet) {
     S.welcomed = false;
+    S.inRooms.clear();
     for (const p of S.pending.values()) p.onError({ code: "disconnected",
       message: "the connection was lost" });
     S.pending.clear();
@@ -221,6 +228,7 @@
   }
 
   function scheduleReconnect(code) {
+    if (S.forgotten) return;
     if (!navigator.onLine) {
       setConn("offline");
       return;
@@ -254,7 +262,7 @@
   // ---------- hello, and what to do with a token the server refuses ----------
 
   function startHello() {
-    const token = getItem("local", TOKEN_KEY);
+    const token = Device.readToken(store("local"), store("session"));
     const fac = getItem("session", FAC_KEY);
     // On `unauthorized` try the next plan: the plans tell apart which token was bad.
     const plans = [];
@@ -280,7 +288,9 @@
       showFacilitatorNotice("Your facilitator token was not accepted (it may have expired). " +
         "You are here as a member.");
     }
-    if (typeof f.token === "string") setItem("local", TOKEN_KEY, f.token);
+    // Kept where the person chose (this device, or this tab only), read afresh: another tab
+    // may have changed the choice since this one loaded.
+    if (typeof f.token === "string") Device.writeToken(store("local"), store("session"), f.token);
     S.welcomed = true;
     S.everConnected = true;
     S.attempt = 0;
@@ -298,6 +308,9 @@
   function handle(f) {
     const ref = typeof f.ref === "string" ? f.ref : null;
     if (f.type === "welcome") return onWelcome(f);
+    if (f.type === "facilitator_ended") return onFacilitatorEnded(f);
+    // Standing may have ended while a facilitator-only frame was on its way: never show it.
+    if (S.role !== "facilitator" && Standing.facilitatorOnly(f.type)) return;
     if (f.type === "error" && ref === "hello") {
       if (f.code === "unauthorized" && S.helloIndex < S.helloPlans.length - 1) {
         S.helloIndex += 1;
@@ -326,8 +339,11 @@
   const HANDLERS = {
     joined: onJoined,
     message: (f, cur) => {
-      if (typeof f.conversation === "string" && f.conversation) addPrivateMessage(cur, f);
-      else addMessages(cur, [f], true);
+      if (typeof f.conversation === "string" && f.conversation) {
+        if (!cur.foreign.has(f.conversation)) addPrivateMessage(cur, f);
+        return;
+      }
+      addMessages(cur, [f], true);
     },
     presence: onPresence,
     room_state: onRoomState,
@@ -396,6 +412,8 @@
       turn: null, // who was called on
       oneAtATime: false, facilitatorPresent: false,
       threads: new Map(), // conversation id -> private thread
+      foreign: new Set(), // others' conversations, seen only while this tab was a facilitator
+      frames: new WeakMap(), // message item -> its frame, to draw its actions again
       supportFor: null, // the conversation whose crisis resources are on their way
     };
   }
@@ -437,6 +455,7 @@
     const cur = S.cur;
     if (!cur) return;
     if (cur.joined && S.welcomed) send({ type: "leave", room: cur.id });
+    S.inRooms.delete(cur.id);
     S.cur = null;
     body.dataset.roomState = "none";
   }
@@ -477,6 +496,7 @@
     const incremental = hadSince && f.recovered === true && saved.epoch === f.epoch;
     cur.joined = true;
     cur.everJoined = true;
+    S.inRooms.add(cur.id);
     cur.participant = f.participant;
     cur.handle = f.handle;
     cur.role = f.role === "facilitator" || f.role === "member" ? f.role : S.role;
@@ -567,10 +587,23 @@
   }
 
   function onPresence(f, cur) {
+    const was = cur.participants.get(f.participant);
     if (f.event === "leave") cur.participants.delete(f.participant);
     else if (f.participant) {
       cur.participants.set(f.participant, { participant: f.participant, handle: f.handle,
         role: f.role, listening: Boolean(f.listening), muted: f.muted });
+      // Standing can end while the socket lives (`facilitator_ended`); the server then tells
+      // the room, this tab included, that this participant is a member.
+      if (f.participant === cur.participant && f.role === "member" && cur.role !== "member") {
+        cur.role = "member";
+        renderMemberTools(cur);
+        updateComposer();
+      }
+    }
+    // A facilitator gone or no longer one: "Facilitator here" follows the people present, not
+    // only the last `room_state` (which need not come when standing ends in an open room).
+    if (was && was.role === "facilitator" && (f.event === "leave" || f.role !== "facilitator")) {
+      recountFacilitators(cur);
     }
     if (typeof f.members === "number") cur.members = f.members;
     renderMembers(cur);
@@ -578,6 +611,10 @@
     renderHands(cur);
     renderTurn(cur);
     for (const t of cur.threads.values()) labelThread(cur, t);
+  }
+
+  function recountFacilitators(cur) {
+    cur.facilitatorPresent = [...cur.participants.values()].some((p) => p.role === "facilitator");
   }
 
   function renderMembers(cur) {
@@ -887,12 +924,19 @@
     } else {
       bodyBox.append(text);
     }
-    const actions = li.querySelector(".msg-actions");
+    cur.frames.set(li, m);
+    if (!inPrivate) li.querySelector(".msg-actions").replaceChildren(...messageActions(cur, m));
+    return li;
+  }
+
+  // Report for a member, Flag and Delete for a facilitator. Private messages have none: the
+  // facilitators are the other side.
+  function messageActions(cur, m) {
+    const actions = [];
+    const own = m.participant === cur.participant;
     const who = String(m.handle || "someone");
-    if (inPrivate) {
-      // Private: no report, flag or delete; the facilitators are the other side.
-    } else if (S.role === "facilitator") {
-      actions.append(
+    if (S.role === "facilitator") {
+      actions.push(
         button("Flag", () => openMod({ action: "flag", messageId: m.id, handle: who,
           text: m.text }), { className: "link-button", ariaLabel: `Flag message from ${who}` }),
         button("Delete", () => openMod({ action: "delete", messageId: m.id, handle: who,
@@ -900,10 +944,20 @@
           ariaLabel: `Delete message from ${who}` }),
       );
     } else if (!own) {
-      actions.append(button("Report", () => openReport(cur, m), { className: "link-button",
+      actions.push(button("Report", () => openReport(cur, m), { className: "link-button",
         ariaLabel: `Report message from ${who}` }));
     }
-    return li;
+    return actions;
+  }
+
+  // The role changed under messages already drawn: give each the actions of the new role.
+  function redrawMessageActions(cur) {
+    for (const li of cur.messages.values()) {
+      const m = cur.frames.get(li);
+      if (m && !li.classList.contains("deleted")) {
+        li.querySelector(".msg-actions").replaceChildren(...messageActions(cur, m));
+      }
+    }
   }
 
   function markDeleted(cur, messageId) {
@@ -1216,7 +1270,7 @@
   }
 
   function onPrivateOpened(f, cur) {
-    if (typeof f.conversation !== "string") return;
+    if (typeof f.conversation !== "string" || cur.foreign.has(f.conversation)) return;
     const mine = f.participant === cur.participant && isMember(cur);
     const known = cur.threads.has(f.conversation);
     const t = ensureThread(cur, f.conversation, typeof f.participant === "string" ?
@@ -1305,6 +1359,126 @@
     if (S.cur) setNotice("fac-token", text, "warn", true);
     announce(text);
     updateFacilitatorSignin(text);
+  }
+
+  // ---------- losing facilitator standing ----------
+
+  // The server ended this socket's standing (`facilitator_ended`: the token expired or was
+  // revoked). This tab is a member from now on, at once: the side panel, queue, hands, audit
+  // and every facilitator action go, others' private conversations are put away and ignored
+  // from here on, and the token is forgotten so no reconnect presents it again. The socket
+  // and its participant stay (the server follows with `presence` `update`, role member).
+  function onFacilitatorEnded(f) {
+    const hadToken = Boolean(getItem("session", FAC_KEY));
+    if (S.role !== "facilitator" && !hadToken) return; // said once already
+    removeItem("session", FAC_KEY);
+    S.role = "member";
+    body.dataset.role = "member";
+    for (const d of [$("mod-dialog")]) if (d.open) d.close("");
+    $("fac-panel").hidden = true;
+    $("audit").hidden = true;
+    $("audit-list").replaceChildren();
+    const cur = S.cur;
+    if (cur) {
+      cur.role = "member";
+      const me = cur.participants.get(cur.participant);
+      if (me) me.role = "member";
+      recountFacilitators(cur);
+      cur.queue.clear();
+      cur.muting.clear();
+      for (const t of [...cur.threads.values()]) {
+        if (!t.fac) continue;
+        cur.foreign.add(t.id);
+        t.section.remove();
+        cur.threads.delete(t.id);
+      }
+      renderQueue(cur);
+      renderParticipants(cur);
+      renderHands(cur);
+      renderMembers(cur);
+      renderTurn(cur);
+      redrawMessageActions(cur);
+      renderMemberTools(cur);
+      updateComposer();
+    }
+    showFacilitatorNotice(Standing.endedText(f.reason, Boolean(cur && cur.everJoined)));
+    // Focus was on something that just went away: put it somewhere a keyboard user can go on.
+    const active = document.activeElement;
+    if (!active || active === document.body || !active.isConnected || !active.offsetParent) {
+      const h = document.querySelector(`#view-${body.dataset.view} h1`);
+      if (h) h.focus();
+    }
+  }
+
+  // ---------- leave without a trace ----------
+
+  // Other tabs of this site on this device forget too: one of them reconnecting would write
+  // its member token straight back. BroadcastChannel leaves nothing in storage.
+  const forgetChannel = "BroadcastChannel" in window ? new BroadcastChannel("psc.forget") : null;
+
+  function openForget() {
+    const dialog = $("forget-dialog");
+    const opener = document.activeElement;
+    dialog.onclose = () => {
+      if (dialog.returnValue === "forget") forgetDevice(false);
+      else if (opener && opener.focus && document.contains(opener)) opener.focus();
+    };
+    dialog.returnValue = "";
+    dialog.showModal();
+  }
+
+  // Leave every room, close the socket, remove every key of ours from localStorage and
+  // sessionStorage, clear what is on screen, and never connect again in this page (a new
+  // connection would mint and store a new member). Coming back is a fresh page load.
+  function forgetDevice(fromOtherTab) {
+    S.forgotten = true;
+    clearTimeout(S.retryTimer);
+    S.retryTimer = null;
+    stopRoomsPoll();
+    const ws = S.ws;
+    S.ws = null; // nothing this socket still says is handled, so nothing is stored again
+    if (ws && ws.readyState === WebSocket.OPEN) {
+      // Explicit leaves before the close: the rooms see a plain leave now, not a dropped
+      // connection (whose leave the server may announce later).
+      for (const room of S.inRooms) ws.send(JSON.stringify({ type: "leave", room }));
+      ws.close(1000, "left");
+    } else if (ws) {
+      ws.addEventListener("open", () => ws.close(1000, "left"));
+    }
+    S.welcomed = false;
+    S.inRooms.clear();
+    S.pending.clear();
+    S.memory.clear();
+    S.catalog.clear();
+    S.cur = null;
+    S.role = "member";
+    const left = Device.forgetAll(store("local"), store("session"));
+    for (const d of document.querySelectorAll("dialog[open]")) d.close("");
+    // What was on screen goes too: the conversation, names, anything typed.
+    for (const id of ["messages", "private-threads", "participants", "hands", "queue",
+      "audit-list", "rooms", "room-notices", "rules-list", "support-list"]) {
+      $(id).replaceChildren();
+    }
+    for (const id of ["my-handle", "room-title", "room-desc", "room-members",
+      "composer-status", "hand-status", "turn-status", "fac-panel-status", "report-quote"]) {
+      $(id).textContent = "";
+    }
+    for (const field of document.querySelectorAll("textarea, input[type=text], " +
+      "input[type=search]")) field.value = "";
+    const problem = $("fac-problem");
+    if (problem) problem.remove();
+    // The address bar (and this history entry) no longer names a room.
+    history.replaceState(null, "", location.pathname);
+    if (forgetChannel && !fromOtherTab) forgetChannel.postMessage("forget");
+    body.dataset.role = "member";
+    body.dataset.roomState = "none";
+    setConn("left");
+    // Said only when true: a browser that refused a removal gets the honest heading instead.
+    $("left-title").textContent = left.length === 0 ? "Nothing about you is left on this " +
+      "device" : "Some of what this site kept could not be removed";
+    $("left-problem").hidden = left.length === 0;
+    showView("left");
+    $("left-title").focus();
   }
 
   // ---------- reporting ----------
@@ -1440,7 +1614,7 @@
             `Muted until ${fmtUntil(until)}` : "Muted" }) : null);
         const li = el("li", { className: "participant", dataset: { participant: p.participant } },
           info);
-        if (!self && p.role !== "facilitator") {
+        if (!self && p.role !== "facilitator" && S.role === "facilitator") {
           const h = String(p.handle);
           const target = { participant: p.participant, handle: h };
           li.append(el("div", { className: "p-actions" },
@@ -1540,6 +1714,12 @@
       }
       facAlert(`That did not work: ${err.message || err.code}.`);
     });
+  }
+
+  // The "remember me only in this tab" box shows the choice in force; `said` is read out.
+  function showScope(said) {
+    $("tab-only").checked = Device.scopeOf(store("local")) === "tab";
+    if (said) $("tab-only-status").textContent = said;
   }
 
   function updateFacilitatorSignin(problem) {
@@ -1643,6 +1823,7 @@
     body.dataset.view = name;
     $("view-home").hidden = name !== "home";
     $("view-room").hidden = name !== "room";
+    $("view-left").hidden = name !== "left";
     $("fac-panel").hidden = !(name === "room" && S.role === "facilitator");
     if (S.navigated) {
       const h = document.querySelector(`#view-${name} h1`);
@@ -1651,6 +1832,11 @@
   }
 
   function route() {
+    // After "leave without a trace" any way onward is a new page: a new, unknown member.
+    if (S.forgotten) {
+      location.reload();
+      return;
+    }
     const m = location.hash.match(/^#\/room\/([a-z0-9-]{1,64})$/);
     if (m) {
       enterRoom(m[1]);
@@ -1731,6 +1917,26 @@
       updateFacilitatorSignin();
       reconnectNow();
     });
+    for (const b of document.querySelectorAll(".forget-open")) {
+      b.addEventListener("click", openForget);
+    }
+    if (forgetChannel) {
+      forgetChannel.addEventListener("message", (ev) => {
+        if (ev.data === "forget" && !S.forgotten) forgetDevice(true);
+      });
+    }
+    $("tab-only").addEventListener("change", () => {
+      const want = $("tab-only").checked ? "tab" : "device";
+      const got = Device.setScope(store("local"), store("session"), want);
+      showScope(got === want ? (got === "tab" ? "Now remembered in this tab only. Closing " +
+        "it forgets you." : "Now remembered on this device.") :
+        "This browser does not let the site keep that setting.");
+    });
+    // Another tab changed the choice: show it here too.
+    window.addEventListener("storage", (ev) => {
+      if (ev.key === Device.SCOPE_KEY || ev.key === null) showScope();
+    });
+
     $("fac-signout").addEventListener("click", () => {
       removeItem("session", FAC_KEY);
       updateFacilitatorSignin();
@@ -1797,6 +2003,7 @@
   }
 
   wire();
+  showScope();
   updateFacilitatorSignin();
   route();
   connect();

@@ -11,7 +11,7 @@ import contextlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +72,9 @@ def server_env(workdir: Path, redis_url: str | None = None) -> dict[str, str]:
     return env
 
 
-def facilitator_token(name: str = "Sam", rooms: list[str] | None = None) -> str:
-    """What `peer-support facilitator-token --name NAME` prints for the tests' key."""
-    return TokenService((SECRET,), 86400).issue_facilitator(name, rooms, 1.0)
+def facilitator_token(name: str = "Sam", rooms: list[str] | None = None, hours: float = 1.0) -> str:
+    """What `peer-support facilitator-token --name NAME [--hours H]` prints for the tests' key."""
+    return TokenService((SECRET,), 86400).issue_facilitator(name, rooms, hours)
 
 
 class Pages:
@@ -90,16 +90,33 @@ class Pages:
         # server on purpose allow these.
         self.allowed: list[re.Pattern[str]] = []
 
-    def open(self, path: str = "/", size: tuple[int, int] = DESKTOP) -> Page:
+    def open(
+        self,
+        path: str = "/",
+        size: tuple[int, int] = DESKTOP,
+        before: Callable[[Page], None] | None = None,
+    ) -> Page:
+        """A page in a browser context of its own (its own storage: its own member).
+
+        `before` runs on the page before it loads (e.g. to route its WebSocket).
+        """
         context = self.browser.new_context(
             viewport={"width": size[0], "height": size[1]}, base_url=self.base_url
         )
         context.set_default_timeout(WAIT_MS)
         self.contexts.append(context)
-        page = context.new_page()
+        return self._load(context.new_page(), path, before)
+
+    def tab(self, page: Page, path: str = "/") -> Page:
+        """Another tab in `page`'s browser: it shares localStorage, not sessionStorage."""
+        return self._load(page.context.new_page(), path, None)
+
+    def _load(self, page: Page, path: str, before: Callable[[Page], None] | None) -> Page:
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         page.on("dialog", self._on_dialog)
+        if before is not None:
+            before(page)
         page.goto(path)
         wait_for_body(page, "data-state", "connected")
         return page
