@@ -141,7 +141,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     catalog = load_catalog(settings)
     broker = open_broker(settings.redis_url, settings.redis_prefix)
-    tokens = TokenService(settings.secret_keys, settings.member_token_days * 86400)
+    tokens = TokenService(
+        settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
+    )
     svc = Services(settings, catalog, tokens, broker, Hub(broker, "", settings.presence_ttl_s))
     svc.hub.process = svc.process
     svc.hub.evict = lambda session, room: evict(svc, session, room)

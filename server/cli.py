@@ -7,6 +7,10 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.settings import Settings
 
 __all__ = ["main"]
 
@@ -80,9 +84,24 @@ def _facilitator_token(args: argparse.Namespace) -> int:
     if not 0 < args.hours <= 24 * 90:
         print("peer-support: --hours must be more than 0 and at most 2160", file=sys.stderr)
         return 2
-    tokens = TokenService(settings.secret_keys, settings.member_token_days * 86400)
+    tokens = TokenService(
+        settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
+    )
     print(tokens.issue_facilitator(name, args.room or None, args.hours))
     return 0
+
+
+def _identity_source(settings: Settings) -> str:
+    """Which key participant ids and handles come from, and what a rotation must keep."""
+    if settings.identity_key is not None:
+        return "keyed by IDENTITY_KEY"
+    count = len(settings.secret_keys)
+    if count == 1:
+        return "keyed by the SECRET_KEY (set IDENTITY_KEY to it before rotating it out)"
+    return (
+        f"keyed by the oldest SECRET_KEY (key {count} of {count}): "
+        "set IDENTITY_KEY to it before dropping it"
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -107,6 +126,7 @@ def _check(args: argparse.Namespace) -> int:
     for doc in SETTINGS:
         print(f"{doc.name:<{width}}  {masked_value(doc, os.environ.get(doc.name))}")
     print(f"{'rooms':<{width}}  {len(catalog)} in the catalogue")
+    print(f"{'identity':<{width}}  {_identity_source(settings)}")
     if settings.redis_url is None:
         print(f"{'broker':<{width}}  in-memory (one process only)")
         return 0

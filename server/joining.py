@@ -41,7 +41,7 @@ _jitter = random.SystemRandom()
 
 
 async def _claim_handle(
-    svc: Services, session: Session, room: RoomId, pid: ParticipantId, role: Role
+    svc: Services, session: Session, room: RoomId, pid: ParticipantId, role: Role, now_ms: int
 ) -> str:
     assert session.member is not None
     if role is Role.FACILITATOR and session.facilitator is not None:
@@ -50,7 +50,7 @@ async def _claim_handle(
     else:
         key = svc.tokens.identity_key
         candidates = [handle_candidate(key, session.member, room, i) for i in range(12)]
-    handle = await svc.broker.claim_handle(room, pid, candidates, HANDLE_TTL_MS, role.value)
+    handle = await svc.broker.claim_handle(room, pid, candidates, HANDLE_TTL_MS, role.value, now_ms)
     if handle is None:
         raise ChatError(ErrorCode.LIMIT_REACHED, "no free handle in this room")
     return handle
@@ -76,14 +76,17 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         if claim is not None and claim.may_moderate(room.id, svc.now())
         else Role.MEMBER
     )
-    handle = await _claim_handle(svc, session, room.id, pid, role)
-    membership = Membership(room=room, participant=pid, handle=handle, role=role)
+    # Attach (subscribe, load the room's state) and check before claiming a handle: a refused
+    # join writes nothing to the room's identity state.
     local = await svc.hub.attach(session, room.id)
     try:
-        local.view.check_join(pid, role, int(svc.now() * 1000))
-    except ChatError:
+        now_ms = int(svc.now() * 1000)
+        local.view.check_join(pid, role, now_ms)
+        handle = await _claim_handle(svc, session, room.id, pid, role, now_ms)
+    except BaseException:
         svc.hub.detach(session, local)
         raise
+    membership = Membership(room=room, participant=pid, handle=handle, role=role)
     session.rooms[room.id] = membership
     try:
         summary = wire.encode(membership.summary())
@@ -179,7 +182,11 @@ async def agree(svc: Services, session: Session, frame: dict[str, Any], ref: str
     membership.agreed_version = membership.room.rules_version
     # Remembered for the participant, so a reconnect does not ask again until the rules change.
     await svc.broker.set_agreement(
-        membership.room.id, membership.participant, membership.agreed_version, HANDLE_TTL_MS
+        membership.room.id,
+        membership.participant,
+        membership.agreed_version,
+        HANDLE_TTL_MS,
+        int(svc.now() * 1000),
     )
     ack(session, ref, room=membership.room.id, rules_version=membership.agreed_version)
 

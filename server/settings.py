@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ConfigError", "Settings", "load_secret_keys"]
+__all__ = ["ConfigError", "Settings", "load_identity_key", "load_secret_keys"]
 
 
 class ConfigError(ValueError):
@@ -81,6 +81,9 @@ class Settings:
     metrics_token: str | None = None
     crisis_file: Path | None = None
     ws_deflate: bool = False
+    # -- identity key ---------------------------------------------------------------------------
+    # IDENTITY_KEY: keys participant ids and handles; None means the oldest SECRET_KEY.
+    identity_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -138,6 +141,8 @@ class Settings:
             join_per_second=_float(env, "JOIN_PER_SECOND", 0.5, 0.01, 100000),
             broker_ping_s=_float(env, "BROKER_PING_SECONDS", 5.0, 0.05, 60),
             close_grace_s=_float(env, "CLOSE_GRACE_SECONDS", 2.0, 0.1, 60),
+            # -- identity key ---------------------------------------------------------------
+            identity_key=load_identity_key(env),
         )
 
 
@@ -183,3 +188,18 @@ def load_secret_keys(env: Mapping[str, str]) -> tuple[str, ...]:
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")
     return (key,)
+
+
+def load_identity_key(env: Mapping[str, str]) -> str | None:
+    """IDENTITY_KEY: one key (at least 16 characters) for participant ids and handles, or None
+    (unset) for the oldest SECRET_KEY. It must be the same on every process, and it must not
+    change: a new one renames every member and lifts their sanctions."""
+    raw = env.get("IDENTITY_KEY")
+    if raw is None or raw == "":
+        return None
+    key = raw.strip()
+    if "," in key:
+        raise ConfigError("IDENTITY_KEY: takes one key, not a list")
+    if len(key) < 16:
+        raise ConfigError("IDENTITY_KEY: must be at least 16 characters")
+    return key

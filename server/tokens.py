@@ -1,5 +1,8 @@
 """Signed identity tokens (itsdangerous), one salt per purpose, several keys for rotation.
 
+Per-room participant ids and handles are keyed by a separate identity secret (IDENTITY_KEY,
+by default the oldest signing key), so rotating the signing keys changes no one's identity.
+
 A member token carries only a random member id. A facilitator token names the facilitator, the
 rooms they may moderate (none named: all rooms) and when it expires. The salts differ, so a
 member token never passes as a facilitator token. Tokens are never logged.
@@ -40,7 +43,11 @@ class FacilitatorClaim:
 class TokenService:
     """Issues and reads tokens with `keys` (newest first: the first signs, all verify)."""
 
-    def __init__(self, keys: tuple[str, ...], member_max_age_s: int) -> None:
+    def __init__(
+        self, keys: tuple[str, ...], member_max_age_s: int, identity_secret: str | None = None
+    ) -> None:
+        """`identity_secret` (IDENTITY_KEY) keys participant ids, handles and `welcome.member`;
+        None means the oldest of `keys`."""
         if not keys:
             raise ValueError("at least one key is required")
         # itsdangerous wants the list oldest to newest and signs with the last.
@@ -48,8 +55,11 @@ class TokenService:
         self._member = URLSafeTimedSerializer(ordered, salt=_MEMBER_SALT)
         self._facilitator = URLSafeTimedSerializer(ordered, salt=_FACILITATOR_SALT)
         self._member_max_age = member_max_age_s
-        # The key for per-room ids and handles: derived from the signing key, never sent.
-        self.identity_key = hashlib.sha256(b"peer-support.identity.v1" + keys[0].encode()).digest()
+        # The key for per-room ids and handles, never sent. Not the signing key: prepending a
+        # new signing key (rotation) must not rename anyone or lift their bans and mutes. The
+        # oldest key by default, which for a single-key install is the key ids always came from.
+        secret = identity_secret if identity_secret is not None else keys[-1]
+        self.identity_key = hashlib.sha256(b"peer-support.identity.v1" + secret.encode()).digest()
 
     def issue_member(self) -> tuple[MemberId, str]:
         """A new anonymous member and their token."""

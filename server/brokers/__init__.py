@@ -12,6 +12,10 @@ Guarantees every implementation gives (tests/test_broker_contract.py checks them
   publish order, until `unsubscribe(room)`.
 - Presence entries are per (participant, process) and expire unless refreshed, so a process
   that dies leaves no ghost members.
+- A participant's identity entries in a room (handle, latest role, agreed rules version) are
+  kept `ttl_ms` after the participant was last seen (its last handle claim or agreement), then
+  dropped: each claim or agreement forgets at most `IDENTITY_SWEEP` expired participants of the
+  room (bounded work per call), and a handle held past its time is free to claim.
 - A failed operation raises `BrokerUnavailable`; it is never logged and dropped.
 """
 
@@ -30,6 +34,7 @@ __all__ = [
     "DirectoryEntry",
     "EventHandler",
     "HistoryLimits",
+    "IDENTITY_SWEEP",
     "PresenceChange",
     "open_broker",
 ]
@@ -37,6 +42,10 @@ __all__ = [
 # Called with the room and the envelope published to it: "R" + a frame to fan out verbatim,
 # or "C" + a JSON control event for the hub.
 EventHandler = Callable[[RoomId, str], None]
+
+# Expired participants one handle claim or agreement forgets at most. More than one, so a room
+# drains its backlog of one-time members faster than they arrive.
+IDENTITY_SWEEP = 32
 
 
 class BrokerUnavailable(Exception):
@@ -121,10 +130,12 @@ class Broker(Protocol):
         candidates: list[str],
         ttl_ms: int,
         role: str,
+        now_ms: int,
     ) -> str | None:
         """The participant's handle in the room: the one it holds, else the first free
-        candidate (claimed for `ttl_ms`); None when every candidate is taken. Records `role`
-        as the participant's latest role in the room."""
+        candidate (one whose holder was last seen `ttl_ms` or more ago counts as free); None
+        when every candidate is taken, and then nothing is written. Records `role` as the
+        participant's latest role and `now_ms` as when it was last seen."""
 
     async def participant_role(
         self, room: RoomId, participant: ParticipantId
@@ -132,9 +143,10 @@ class Broker(Protocol):
         """(role, handle) of a participant who has been in the room, None for a stranger."""
 
     async def set_agreement(
-        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int
+        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int, now_ms: int
     ) -> None:
-        """Remember that the participant agreed to version `version` of the room's rules."""
+        """Remember that the participant agreed to version `version` of the room's rules (for
+        `ttl_ms` after it was last seen; `now_ms` counts as seen)."""
 
     async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
         """The rules version the participant last agreed to in the room (0: never)."""

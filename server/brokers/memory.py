@@ -10,13 +10,19 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
-from server.brokers import DirectoryEntry, EventHandler, HistoryLimits, PresenceChange
+from server.brokers import (
+    IDENTITY_SWEEP,
+    DirectoryEntry,
+    EventHandler,
+    HistoryLimits,
+    PresenceChange,
+)
 
 __all__ = ["MemoryBroker"]
 
@@ -33,6 +39,9 @@ class _Room:
     handle_of: dict[ParticipantId, str] = field(default_factory=dict)
     roles: dict[ParticipantId, str] = field(default_factory=dict)
     agreed: dict[ParticipantId, int] = field(default_factory=dict)
+    # Participant -> last seen (ms), least recently seen first: the identity entries above
+    # expire by it, a few per call, so one-time members do not stay forever.
+    seen: OrderedDict[ParticipantId, int] = field(default_factory=OrderedDict)
     fields: dict[str, str] = field(default_factory=dict)
     queue: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: deque[str] = field(default_factory=deque)
@@ -43,6 +52,27 @@ class _Room:
             len(self.history) > limits.max_messages or self.history[0][1] < cutoff
         ):
             self.floor = max(self.floor, self.history.popleft()[0])
+
+    def forget(self, participant: ParticipantId) -> None:
+        """Drop every identity entry of the participant (handle, role, agreement)."""
+        self.seen.pop(participant, None)
+        name = self.handle_of.pop(participant, None)
+        if name is not None and self.handles.get(name) == participant:
+            del self.handles[name]
+        self.roles.pop(participant, None)
+        self.agreed.pop(participant, None)
+
+    def sweep_identities(self, cutoff_ms: int) -> None:
+        """Forget at most `IDENTITY_SWEEP` participants last seen at or before `cutoff_ms`."""
+        for _ in range(IDENTITY_SWEEP):
+            oldest = next(iter(self.seen.items()), None)
+            if oldest is None or oldest[1] > cutoff_ms:
+                return
+            self.forget(oldest[0])
+
+    def touch(self, participant: ParticipantId, now_ms: int) -> None:
+        self.seen[participant] = max(now_ms, self.seen.get(participant, now_ms))
+        self.seen.move_to_end(participant)
 
     def live(self, now_ms: int) -> set[ParticipantId]:
         return {p for (p, _), exp in self.presence.items() if exp > now_ms}
@@ -147,18 +177,28 @@ class MemoryBroker:
         candidates: list[str],
         ttl_ms: int,
         role: str,
+        now_ms: int,
     ) -> str | None:
         state = self._room(room)
-        state.roles[participant] = role
-        held = state.handle_of.get(participant)
-        if held is not None:
-            return held
-        for name in candidates:
-            if name not in state.handles:
+        cutoff = now_ms - ttl_ms
+        state.sweep_identities(cutoff)
+        chosen = state.handle_of.get(participant)
+        if chosen is None:
+            for name in candidates:
+                owner = state.handles.get(name)
+                if owner is not None and owner != participant:
+                    if state.seen.get(owner, now_ms) > cutoff:
+                        continue
+                    state.forget(owner)  # held past its time, not yet swept
                 state.handles[name] = participant
                 state.handle_of[participant] = name
-                return name
-        return None
+                chosen = name
+                break
+            else:
+                return None
+        state.roles[participant] = role
+        state.touch(participant, now_ms)
+        return chosen
 
     async def presence_enter(
         self,
@@ -253,9 +293,12 @@ class MemoryBroker:
         return (role, handle) if role is not None and handle is not None else None
 
     async def set_agreement(
-        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int
+        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int, now_ms: int
     ) -> None:
-        self._room(room).agreed[participant] = version
+        state = self._room(room)
+        state.sweep_identities(now_ms - ttl_ms)
+        state.agreed[participant] = version
+        state.touch(participant, now_ms)
 
     async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
         return self._room(room).agreed.get(participant, 0)

@@ -22,6 +22,7 @@ from redis.exceptions import NoScriptError, RedisError
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
 from server.brokers import (
+    IDENTITY_SWEEP,
     BrokerUnavailable,
     DirectoryEntry,
     EventHandler,
@@ -171,6 +172,7 @@ class RedisBroker:
         self._history = self._script(lua.HISTORY)
         self._reset = self._script(lua.RESET_HISTORY)
         self._claim = self._script(lua.CLAIM_HANDLE)
+        self._agree = self._script(lua.SET_AGREEMENT)
         self._enter = self._script(lua.PRESENCE_ENTER)
         self._exit = self._script(lua.PRESENCE_EXIT)
         self._sweep = self._script(lua.PRESENCE_SWEEP)
@@ -512,6 +514,10 @@ class RedisBroker:
 
     # -- handles and presence -----------------------------------------------------------------
 
+    def _identity_keys(self, room: RoomId) -> list[str]:
+        names = ("handles", "owned", "roles", "agreed", "seen", "idscan")
+        return [self._key(room, n) for n in names]
+
     async def claim_handle(
         self,
         room: RoomId,
@@ -519,9 +525,10 @@ class RedisBroker:
         candidates: list[str],
         ttl_ms: int,
         role: str,
+        now_ms: int,
     ) -> str | None:
-        keys = [self._key(room, n) for n in ("handles", "owned", "roles")]
-        result = await self._run(self._claim, keys, [participant, ttl_ms, role, *candidates])
+        args = [participant, now_ms, ttl_ms, IDENTITY_SWEEP, role, *candidates]
+        result = await self._run(self._claim, self._identity_keys(room), args)
         return str(result) if result else None
 
     async def participant_role(
@@ -537,16 +544,10 @@ class RedisBroker:
         return (str(role), str(handle)) if role and handle else None
 
     async def set_agreement(
-        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int
+        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int, now_ms: int
     ) -> None:
-        key = self._key(room, "agreed")
-        try:
-            async with self._client.pipeline(transaction=self.transactions) as pipe:
-                pipe.hset(key, participant, version)
-                pipe.pexpire(key, ttl_ms)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("agreement write failed") from exc
+        args = [participant, now_ms, ttl_ms, IDENTITY_SWEEP, version]
+        await self._run(self._agree, self._identity_keys(room), args)
 
     async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
         try:

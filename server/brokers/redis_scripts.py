@@ -20,6 +20,7 @@ __all__ = [
     "PRESENCE_SWEEP",
     "PUBLISH_MESSAGE",
     "RESET_HISTORY",
+    "SET_AGREEMENT",
 ]
 
 # Shared prologue: make sure the room has an epoch (a new one means its history was lost: tell
@@ -115,30 +116,84 @@ for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[2])) end
 return ARGV[1]
 """
 
-# KEYS: handles (name -> participant), owned (participant -> name), roles (participant -> role).
-# ARGV[1] participant, [2] ttl_ms, [3] role, [4..] candidates.
-CLAIM_HANDLE = """
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[2])
-local held = redis.call('HGET', KEYS[2], ARGV[1])
-local chosen = false
-if held then
-  chosen = held
-else
-  for i = 4, #ARGV do
-    if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[1]) == 1 then
-      redis.call('HSET', KEYS[2], ARGV[1], ARGV[i])
+# Identity entries of a room: handles (name -> participant), owned (participant -> name), roles
+# (participant -> latest role), agreed (participant -> rules version), seen (sorted set:
+# participant scored by when last seen, ms), and idscan (progress of giving a score to entries
+# written before `seen` existed). An entry lives `ttl` ms after its participant was last seen:
+# each call forgets at most `limit` expired participants (bounded work), and every key expires
+# `ttl` after the last call, when all its entries have.
+# KEYS: handles, owned, roles, agreed, seen, idscan. ARGV[1] participant, [2] now, [3] ttl,
+# [4] limit.
+_IDENTITY = """
+local now, ttl, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local cutoff = now - ttl
+local function forget(p)
+  local name = redis.call('HGET', KEYS[2], p)
+  if name and redis.call('HGET', KEYS[1], name) == p then redis.call('HDEL', KEYS[1], name) end
+  redis.call('HDEL', KEYS[2], p)
+  redis.call('HDEL', KEYS[3], p)
+  redis.call('HDEL', KEYS[4], p)
+  redis.call('ZREM', KEYS[5], p)
+end
+local function expired(p)
+  local score = redis.call('ZSCORE', KEYS[5], p)
+  return score and tonumber(score) <= cutoff
+end
+for _, p in ipairs(redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', cutoff, 'LIMIT', 0, limit)) do
+  forget(p)
+end
+local cursor = redis.call('GET', KEYS[6]) or '0'
+if cursor ~= 'done' then
+  -- entries of an older version carry no score: they get one (now), a page per call
+  local page = redis.call('HSCAN', KEYS[3], cursor, 'COUNT', limit)
+  for i = 1, #page[2], 2 do redis.call('ZADD', KEYS[5], 'NX', now, page[2][i]) end
+  if page[1] == '0' then cursor = 'done' else cursor = page[1] end
+  redis.call('SET', KEYS[6], cursor)
+end
+local function seen(p)
+  redis.call('ZADD', KEYS[5], 'GT', now, p)
+  for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+"""
+
+# ARGV[5] role, [6..] candidates. Returns the handle, or false (nothing written) when every
+# candidate is held by someone seen within `ttl`.
+CLAIM_HANDLE = (
+    _IDENTITY
+    + """
+local p = ARGV[1]
+local chosen = redis.call('HGET', KEYS[2], p)
+if not chosen then
+  for i = 6, #ARGV do
+    local owner = redis.call('HGET', KEYS[1], ARGV[i])
+    if owner and owner ~= p and expired(owner) then
+      forget(owner)
+      owner = false
+    end
+    if not owner or owner == p then
+      redis.call('HSET', KEYS[1], ARGV[i], p)
+      redis.call('HSET', KEYS[2], p, ARGV[i])
       chosen = ARGV[i]
       break
     end
   end
 end
-if chosen then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
-end
+if not chosen then return false end
+redis.call('HSET', KEYS[3], p, ARGV[5])
+seen(p)
 return chosen
 """
+)
+
+# ARGV[5] rules version.
+SET_AGREEMENT = (
+    _IDENTITY
+    + """
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
+seen(ARGV[1])
+return 1
+"""
+)
 
 # Presence: a sorted set of "participant|process" scored by expiry, and a hash of summaries.
 _LIVE = """

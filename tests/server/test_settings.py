@@ -35,6 +35,8 @@ def test_generated_key_is_kept_private_and_reused(tmp_path: Path) -> None:
         ({"ROOMS_FILE": "/no/such/file"}, "ROOMS_FILE"),
         ({"PRESENCE_TTL_SECONDS": "1", "PRESENCE_HEARTBEAT_SECONDS": "1"}, "PRESENCE_TTL"),
         ({"SEND_PER_SECOND": "fast"}, "SEND_PER_SECOND"),
+        ({"IDENTITY_KEY": "short"}, "IDENTITY_KEY"),
+        ({"IDENTITY_KEY": "a" * 16 + "," + "b" * 16}, "IDENTITY_KEY"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], name: str, tmp_path: Path) -> None:
@@ -45,3 +47,9 @@ def test_bad_settings_name_the_variable(env: dict[str, str], name: str, tmp_path
 def test_key_list_newest_first() -> None:
     settings = Settings.from_env({"SECRET_KEY": "n" * 16 + ", " + "o" * 16})
     assert settings.secret_keys == ("n" * 16, "o" * 16)
+
+
+def test_identity_key_is_optional() -> None:
+    assert Settings.from_env({"SECRET_KEY": "n" * 16}).identity_key is None
+    env = {"SECRET_KEY": "n" * 16, "IDENTITY_KEY": " " + "i" * 16 + " "}
+    assert Settings.from_env(env).identity_key == "i" * 16

@@ -1,3 +1,4 @@
+import hashlib
 import time
 
 import pytest
@@ -75,3 +76,16 @@ def test_facilitator_claim_rooms_and_expiry() -> None:
     expired = tokens.issue_facilitator("Old", None, -1)
     with pytest.raises(ChatError):
         tokens.read_facilitator(expired)
+
+
+def test_identity_survives_rotation_and_can_be_pinned() -> None:
+    # Participant ids, handles and `welcome.member` are keyed by identity_key: prepending a new
+    # signing key must not change it, or every ban, mute and handle would be lost.
+    original = TokenService((KEY_A,), 3600).identity_key
+    assert TokenService((KEY_B, KEY_A), 3600).identity_key == original
+    # Once the original signing key is dropped, IDENTITY_KEY keeps the identities.
+    assert TokenService((KEY_B,), 3600, identity_secret=KEY_A).identity_key == original
+    assert TokenService((KEY_B,), 3600).identity_key != original
+    # A single-key install keeps the ids it had before IDENTITY_KEY existed.
+    legacy = hashlib.sha256(b"peer-support.identity.v1" + KEY_A.encode()).digest()
+    assert original == legacy
