@@ -259,17 +259,27 @@ async def test_audit_keeps_the_newest(harness: Harness) -> None:
 async def test_handles_are_unique_in_a_room_and_stable(harness: Harness) -> None:
     b = harness.broker
     ttl = 60_000
-    assert await b.claim_handle(ROOM, P1, ["Warm Yak", "Brave Yak"], ttl, "member") == "Warm Yak"
-    assert await b.claim_handle(ROOM, P2, ["Warm Yak", "Brave Yak"], ttl, "member") == "Brave Yak"
-    assert await b.claim_handle(ROOM, P3, ["Warm Yak", "Brave Yak"], ttl, "member") is None
-    assert await b.claim_handle(ROOM, P1, ["Other"], ttl, "member") == "Warm Yak"
-    assert await b.claim_handle(OTHER, P2, ["Warm Yak"], ttl, "member") == "Warm Yak"
+    assert (
+        await b.claim_handle(ROOM, P1, ["Warm Yak", "Brave Yak"], ttl, "member", 1_000)
+        == "Warm Yak"
+    )
+    assert (
+        await b.claim_handle(ROOM, P2, ["Warm Yak", "Brave Yak"], ttl, "member", 1_000)
+        == "Brave Yak"
+    )
+    assert await b.claim_handle(ROOM, P3, ["Warm Yak", "Brave Yak"], ttl, "member", 1_000) is None
+    assert await b.claim_handle(ROOM, P1, ["Other"], ttl, "member", 1_000) == "Warm Yak"
+    assert await b.claim_handle(OTHER, P2, ["Warm Yak"], ttl, "member", 1_000) == "Warm Yak"
     assert await b.participant_role(ROOM, P2) == ("member", "Brave Yak")
     assert await b.participant_role(ROOM, P3) is None
+    # a handle whose holder was last seen `ttl` ago or more is free again
+    assert await b.claim_handle(ROOM, P3, ["Warm Yak"], ttl, "member", 1_000 + ttl + 1) == (
+        "Warm Yak"
+    )
 
 
 async def test_agreement_is_remembered_per_room(harness: Harness) -> None:
     b = harness.broker
     assert await b.agreement(ROOM, P1) == 0
-    await b.set_agreement(ROOM, P1, 3, 60_000)
+    await b.set_agreement(ROOM, P1, 3, 60_000, 1_000)
     assert await b.agreement(ROOM, P1) == 3 and await b.agreement(OTHER, P1) == 0
