@@ -5,13 +5,16 @@ empty is announced with `room_reset`."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from rooms.ids import RoomId
+from server.brokers import BrokerUnavailable
 from server.brokers.redis import RedisBroker
 from tests.conftest import AppServer, ConnectClient, StartServer
 from tests.support import Client, RedisServer
@@ -193,3 +196,68 @@ async def test_out_of_order_state_publishes_cannot_leave_a_stale_value(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+@pytest.fixture
+async def two_brokers(
+    stores: tuple[RedisServer, RedisServer],
+) -> AsyncIterator[tuple[RedisBroker, RedisBroker, list[str]]]:
+    """A listener subscribed to ROOM (its heartbeat every 0.2 s), a writer, and what the
+    listener delivered, on the two stores."""
+    history, state = stores
+    history.start()
+    state.start()
+    prefix = f"v{uuid.uuid4().hex[:8]}"
+    seen: list[str] = []
+    listener = RedisBroker(history.url, prefix, state.url)
+    listener.ping_interval_s = 0.2
+    await listener.start(lambda _, envelope: seen.append(envelope))
+    writer = RedisBroker(history.url, prefix, state.url)
+    await writer.start(lambda _, envelope: None)
+    await listener.subscribe(RoomId(ROOM))
+    yield listener, writer, seen
+    await writer.close()
+    await listener.close()
+
+
+def changes(seen: list[str]) -> list[tuple[str, Any]]:
+    events = [json.loads(e[1:]) for e in seen if e.startswith('C{"k":"set"')]
+    return [(e["f"], e["v"]) for e in events]
+
+
+async def test_a_change_whose_publish_was_lost_is_delivered_by_the_heartbeat(
+    two_brokers: tuple[RedisBroker, RedisBroker, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listener, writer, seen = two_brokers
+    room = RoomId(ROOM)
+
+    async def lost(_: RoomId, envelope: str) -> None:
+        raise BrokerUnavailable("publish failed")  # as when the writer's publish fails
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writer, "publish", lost)
+        with pytest.raises(BrokerUnavailable):
+            await writer.set_field(room, "slow", "30", 60000)
+    await until(lambda: _true(changes(seen) == [("slow", 30)]), 5, "the change")
+
+
+async def test_a_change_the_state_store_lost_is_undone_and_later_changes_still_arrive(
+    stores: tuple[RedisServer, RedisServer],
+    two_brokers: tuple[RedisBroker, RedisBroker, list[str]],
+) -> None:
+    listener, writer, seen = two_brokers
+    room = RoomId(ROOM)
+    await writer.set_field(room, "slow", "30", 60000)
+    await until(lambda: _true(changes(seen) == [("slow", 30)]), 5, "the change")
+    # What a crash that lost its last second of writes leaves: the field gone, the version back.
+    admin = stores[1].client()
+    (state_key,) = admin.keys(f"*{{{ROOM}}}:state")
+    (version_key,) = admin.keys(f"*{{{ROOM}}}:sver")
+    admin.hdel(state_key, "slow")
+    admin.decrby(version_key, 1_000_000)
+    await until(lambda: _true(changes(seen)[-1:] == [("slow", None)]), 5, "the loss undone")
+    await writer.set_field(room, "slow", "10", 60000)
+    await until(lambda: _true(changes(seen)[-1:] == [("slow", 10)]), 5, "the next change")
+    # ... as published (versioned), not repaired a heartbeat later: its version is still newer.
+    last = json.loads([e for e in seen if e.startswith('C{"k":"set"')][-1][1:])
+    assert isinstance(last.get("n"), int), last

@@ -374,6 +374,26 @@ class RedisBroker:
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 async with asyncio.timeout(2.0):
                     await self._publish_to(self._client, self._home, "ping")
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                async with asyncio.timeout(self.ping_interval_s):
+                    await self._reconcile()
+
+    async def _reconcile(self) -> None:
+        """Compare each subscribed room's stored fields with what was delivered, and deliver
+        the difference: a change written on the state store whose publish never came (the
+        writer died between the two, or its publish failed), or one the state store lost (a
+        crash loses its last second of writes) while the subscription, on the history store,
+        stayed up and so never caught up."""
+        for room in sorted(self._rooms):
+            if self._pubsub is None:
+                return  # the reader catches up when its subscription is back
+            before = dict(self._field_version.get(room, {}))
+            version, fields = await self._read_snapshot(room)
+            if room not in self._rooms:
+                continue
+            # A change delivered while the snapshot was read may be newer than it: keep it.
+            moved = {n for n, v in self._field_version.get(room, {}).items() if before.get(n) != v}
+            self._catch_up_fields(room, fields, version, moved)
 
     async def _catch_up(self) -> None:
         """After a new subscription connection: deliver, per room and in order, the messages
@@ -413,13 +433,17 @@ class RedisBroker:
         out = await self._snapshot(self._state, keys, [])
         return int(out[0]), {str(out[i]): str(out[i + 1]) for i in range(1, len(out) - 1, 2)}
 
-    def _catch_up_fields(self, room: RoomId, stored: dict[str, str], version: int) -> None:
-        """Deliver, as `set` events, how the stored fields differ from what was delivered; the
-        changes published up to `version` are then stale."""
+    def _catch_up_fields(
+        self, room: RoomId, stored: dict[str, str], version: int, skip: set[str] | None = None
+    ) -> None:
+        """Deliver, as `set` events, how the stored fields (but `skip`) differ from what was
+        delivered; the changes published up to `version` are then stale."""
         self._snapshot_version[room] = max(version, self._snapshot_version.get(room, 0))
         known = self._fields.setdefault(room, {})
         current = {name: _json_or_none(raw) for name, raw in stored.items()}
         for name in sorted(set(known) | set(current)):
+            if skip and name in skip:
+                continue
             value = current.get(name)
             if known.get(name) != value:
                 event = {"k": "set", "f": name, "v": value}

@@ -234,19 +234,18 @@ return out
 
 # Durable room state runs on the state store, which may be another server than the history
 # store that carries the channel: these scripts write and return the change's version, and the
-# broker publishes the change itself. The version only grows (a counter begun from the clock when
-# absent, so one lost with its key never goes back below a version a process holds): a
-# subscriber applies a change only if it is newer than what it holds of that field, whatever the
-# order in which publishes from different processes arrive.
+# broker publishes the change itself. The version is the store's clock in microseconds, or one
+# more than the last version when that is higher: it only grows, even past a store that lost its
+# last writes (a crash with `appendfsync everysec`) or its counter. A subscriber applies a change
+# only if it is newer than what it holds of that field, whatever the order in which publishes
+# from different processes arrive.
 # KEYS[1] state hash, KEYS[2] state version.
 _VERSION = """
 local function bump(keep)
-  if redis.call('EXISTS', KEYS[2]) == 0 then
-    local t = redis.call('TIME')
-    local ms = (tonumber(t[1]) - 1600000000) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    redis.call('SET', KEYS[2], string.format('%d', ms))
-  end
-  local n = redis.call('INCR', KEYS[2])
+  local t = redis.call('TIME')
+  local now = (tonumber(t[1]) - 1600000000) * 1000000 + tonumber(t[2])
+  local n = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0') + 1)
+  redis.call('SET', KEYS[2], string.format('%d', n))
   redis.call('PEXPIRE', KEYS[2], math.max(keep, redis.call('PTTL', KEYS[1])))
   return n
 end
