@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI app for one process; the broker is chosen by `settings.redis_url`."""
     settings = settings or Settings.from_env()
     catalog = load_catalog(settings)
-    broker = open_broker(settings.redis_url, settings.redis_prefix)
+    broker = open_broker(settings.redis_url, settings.redis_prefix, settings.redis_state_url)
     tokens = TokenService(
         settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
     )

@@ -132,12 +132,16 @@ def _check(args: argparse.Namespace) -> int:
         return 0
     import redis
 
-    try:
-        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2).ping()
-    except (redis.RedisError, OSError) as exc:
-        print(f"{'broker':<{width}}  redis UNREACHABLE ({type(exc).__name__})")
-        return 1
-    print(f"{'broker':<{width}}  redis reachable")
+    stores = [("broker", settings.redis_url)]
+    if settings.redis_state_url is not None:
+        stores.append(("state store", settings.redis_state_url))
+    for label, url in stores:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+        except (redis.RedisError, OSError) as exc:
+            print(f"{label:<{width}}  redis UNREACHABLE ({type(exc).__name__})")
+            return 1
+        print(f"{label:<{width}}  redis reachable")
     return 0
 
 

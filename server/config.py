@@ -22,7 +22,8 @@ class SettingDoc:
 
 
 SETTINGS: tuple[SettingDoc, ...] = (
-    SettingDoc("REDIS_URL", "unset", "Redis broker (redis://, rediss://, unix://); unset: the in-memory broker, one process only", secret=True),
+    SettingDoc("REDIS_URL", "unset", "Redis broker: history, presence and pub/sub, and the durable room state too unless REDIS_STATE_URL is set (redis://, rediss://, unix://, redis+cluster://); unset: the in-memory broker, one process only", secret=True),
+    SettingDoc("REDIS_STATE_URL", "REDIS_URL", "Redis for the durable room state (sanctions, queue, audit log, handles), run with AOF, so that REDIS_URL can run without persistence and message text never reaches disk (redis://, rediss://, unix://; not with redis+cluster://)", secret=True),
     SettingDoc("REDIS_PREFIX", "psc", "prefix of every Redis key and channel (several deployments on one Redis)"),
     SettingDoc("SECRET_KEY", "generated", "token signing keys, comma-separated, newest first; every replica needs the same", secret=True),
     SettingDoc("SECRET_KEY_FILE", ".peer-support/secret_key", "where a generated key is kept (mode 0600) when SECRET_KEY is unset"),

@@ -84,6 +84,8 @@ class Settings:
     # -- identity key ---------------------------------------------------------------------------
     # IDENTITY_KEY: keys participant ids and handles; None means the oldest SECRET_KEY.
     identity_key: str | None = None
+    # Where durable room state lives (sanctions, queue, audit, handles); None: on `redis_url`.
+    redis_state_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +106,7 @@ class Settings:
         rooms_file = env.get("ROOMS_FILE") or None
         if rooms_file and not Path(rooms_file).is_file():
             raise ConfigError("ROOMS_FILE: no such file")
+        redis_state_url = _redis_state_url(env, redis_url)
         heartbeat = _float(env, "PRESENCE_HEARTBEAT_SECONDS", 10.0, 0.05, 300)
         ttl = _float(env, "PRESENCE_TTL_SECONDS", 30.0, 0.2, 600)
         if ttl < 2 * heartbeat:
@@ -143,7 +146,27 @@ class Settings:
             close_grace_s=_float(env, "CLOSE_GRACE_SECONDS", 2.0, 0.1, 60),
             # -- identity key ---------------------------------------------------------------
             identity_key=load_identity_key(env),
+            redis_state_url=redis_state_url,
         )
+
+
+# -- the two Redis stores ---------------------------------------------------------------------
+# History and pub/sub (message text) go to REDIS_URL, run without persistence; durable room
+# state goes to REDIS_STATE_URL, run with AOF. Same server unless REDIS_STATE_URL says otherwise.
+
+
+def _redis_state_url(env: Mapping[str, str], redis_url: str | None) -> str | None:
+    """REDIS_STATE_URL, validated like REDIS_URL; None when unset or equal to REDIS_URL."""
+    url = env.get("REDIS_STATE_URL") or None
+    if url is None or url == redis_url:
+        return None
+    if redis_url is None:
+        raise ConfigError("REDIS_STATE_URL: needs REDIS_URL (the in-memory broker has one store)")
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_STATE_URL: must start with redis://, rediss:// or unix://")
+    if redis_url.startswith("redis+cluster://"):
+        raise ConfigError("REDIS_STATE_URL: not supported with a redis+cluster:// REDIS_URL")
+    return url
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

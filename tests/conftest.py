@@ -28,8 +28,21 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_state_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A second redis-server for the session: the state store of the two-store layout."""
+    server = RedisServer(tmp_path_factory.mktemp("redis-state"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(params=["memory", "redis"])
 def broker_kind(request: pytest.FixtureRequest) -> str:
+    """The broker of the behaviour suites. `redis` is the layout docker-compose.yml ships:
+    history and pub/sub on one redis-server, durable state on another (two URLs), so the split
+    path is the one exercised. `redis-single` (one URL for both) is what tests about one
+    Redis's faults choose."""
     kind: str = request.param
     return kind
 
@@ -48,10 +61,13 @@ def base_env(broker_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -
         "FRAME_BURST": "200",
         "FRAME_PER_SECOND": "100",
     }
-    if broker_kind == "redis":
+    if broker_kind in ("redis", "redis-single"):
         redis_server: RedisServer = request.getfixturevalue("redis_server")
         env["REDIS_URL"] = redis_server.url
         env["REDIS_PREFIX"] = f"t{uuid.uuid4().hex[:10]}"
+    if broker_kind == "redis":
+        state_server: RedisServer = request.getfixturevalue("redis_state_server")
+        env["REDIS_STATE_URL"] = state_server.url
     return env
 
 

@@ -18,21 +18,26 @@ pytestmark = pytest.mark.cluster
 ROOM = "bipolar"
 
 
-@pytest.fixture(params=["redis", "redis-cluster"])
-def shared_url(request: pytest.FixtureRequest) -> str:
-    """The one backend both processes share: a Redis, or a three-node Redis Cluster with
-    sharded pub/sub."""
+@pytest.fixture(params=["redis", "redis-split", "redis-cluster"])
+def shared_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The backend both processes share: a Redis, two (history and state, as docker-compose.yml
+    ships them), or a three-node Redis Cluster with sharded pub/sub."""
+    if request.param == "redis-cluster":
+        cluster: RedisClusterNodes = request.getfixturevalue("redis_cluster")
+        return {"REDIS_URL": cluster.url}
+    server: RedisServer = request.getfixturevalue("redis_server")
     if request.param == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        return server.url
-    cluster: RedisClusterNodes = request.getfixturevalue("redis_cluster")
-    return cluster.url
+        return {"REDIS_URL": server.url}
+    state: RedisServer = request.getfixturevalue("redis_state_server")
+    return {"REDIS_URL": server.url, "REDIS_STATE_URL": state.url}
 
 
 @pytest.fixture
-def pair(shared_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def pair(
+    shared_env: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     env = {
-        "REDIS_URL": shared_url,
+        **shared_env,
         "REDIS_PREFIX": f"c{uuid.uuid4().hex[:8]}",
         "SECRET_KEY": TEST_SECRET,
         "PRESENCE_HEARTBEAT_SECONDS": "0.5",

@@ -156,7 +156,7 @@ async def run_check(code: str, port: int) -> int:
 
 def test_compose_has_redis_two_replicas_and_nginx() -> None:
     svcs = services()
-    assert {"redis", "nginx"} <= set(svcs)
+    assert {"redis", "redis-state", "nginx"} <= set(svcs)
     apps = app_services()
     assert len(apps) >= 2, f"expected at least two app replicas, got {sorted(apps)}"
     for name, svc in apps.items():
@@ -168,12 +168,17 @@ def test_compose_has_redis_two_replicas_and_nginx() -> None:
 def test_replicas_share_one_redis_and_one_secret_key() -> None:
     envs = {name: environment(svc) for name, svc in app_services().items()}
     redis_urls = {env.get("REDIS_URL") for env in envs.values()}
+    state_urls = {env.get("REDIS_STATE_URL") for env in envs.values()}
     secret_keys = {env.get("SECRET_KEY") for env in envs.values()}
     assert len(redis_urls) == 1, f"replicas use different REDIS_URLs: {redis_urls}"
+    assert len(state_urls) == 1, f"replicas use different REDIS_STATE_URLs: {state_urls}"
     assert len(secret_keys) == 1, f"replicas use different SECRET_KEYs: {secret_keys}"
     (url,) = redis_urls
     assert url is not None
     assert re.fullmatch(r"redis://redis:6379(/\d+)?", url), url
+    (state_url,) = state_urls
+    assert state_url is not None
+    assert re.fullmatch(r"redis://redis-state:6379(/\d+)?", state_url), state_url
     (secret,) = secret_keys
     # Required, with no default in the file: every replica must sign with the operator's key.
     assert secret is not None
@@ -192,28 +197,43 @@ def test_replica_environment_is_valid_app_configuration(tmp_path: Path) -> None:
             assert f'"{key}"' in source, f"{name}: the server reads no setting named {key}"
         settings = Settings.from_env({**env, "SECRET_KEY_FILE": str(tmp_path / "unused")})
         assert settings.redis_url == "redis://redis:6379/0"
+        assert settings.redis_state_url == "redis://redis-state:6379/0"
         assert settings.secret_keys == (shell["SECRET_KEY"],)
 
 
 def test_replicas_wait_for_redis_and_have_health_checks() -> None:
     svcs = services()
-    assert svcs["redis"].get("healthcheck"), "redis needs a health check for depends_on"
+    for store in ("redis", "redis-state"):
+        assert svcs[store].get("healthcheck"), f"{store} needs a health check for depends_on"
     for name, svc in app_services().items():
-        assert depends_on(svc).get("redis", {}).get("condition") == "service_healthy", name
+        for store in ("redis", "redis-state"):
+            condition = depends_on(svc).get(store, {}).get("condition")
+            assert condition == "service_healthy", (name, store)
         check = svc.get("healthcheck")
         assert check, f"{name} has no health check"
         assert "/healthz" in json.dumps(check["test"])
 
 
-def test_redis_keeps_an_append_only_file_on_a_volume() -> None:
-    redis = services()["redis"]
-    assert str(redis["image"]).startswith("redis:7")
-    command = redis["command"]
-    words = command if isinstance(command, list) else command.split()
-    assert "--appendonly" in words
+def _words(service: dict[str, Any]) -> list[str]:
+    command = service["command"]
+    return [str(w) for w in (command if isinstance(command, list) else command.split())]
+
+
+def test_only_the_state_store_keeps_files_and_message_text_stays_in_memory() -> None:
+    """Message text (history) lives on `redis`, which persists nothing; durable state on
+    `redis-state`, with an append-only file on a volume."""
+    history, state = services()["redis"], services()["redis-state"]
+    for store in (history, state):
+        assert str(store["image"]).startswith("redis:7")
+        assert "ports" not in store, "Redis must not be published outside the compose network"
+    words = _words(history)
+    assert words[words.index("--appendonly") + 1] == "no"
+    assert words[words.index("--save") + 1] == ""
+    assert not history.get("volumes"), "the history store must keep nothing on a volume"
+    assert "/data" in history.get("tmpfs", [])
+    words = _words(state)
     assert words[words.index("--appendonly") + 1] == "yes"
-    assert any(str(v).endswith(":/data") for v in redis.get("volumes", []))
-    assert "ports" not in redis, "Redis must not be published outside the compose network"
+    assert any(str(v).endswith(":/data") for v in state.get("volumes", []))
 
 
 def test_nginx_service_mounts_the_config_and_waits_for_replicas() -> None:

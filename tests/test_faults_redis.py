@@ -26,7 +26,8 @@ ROOM = "anxiety"
 
 @pytest.fixture
 def broker_kind() -> str:
-    return "redis"  # every test here is about Redis; its server is the test's own
+    # Every test here is about one Redis, the test's own, holding both stores (one URL).
+    return "redis-single"
 
 
 @pytest.fixture

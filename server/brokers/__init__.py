@@ -227,9 +227,10 @@ class Broker(Protocol):
         publish the change like `set_field`, and return the new list."""
 
 
-def open_broker(url: str | None, prefix: str = "psc") -> Broker:
+def open_broker(url: str | None, prefix: str = "psc", state_url: str | None = None) -> Broker:
     """The broker for `url`: Redis Cluster for redis+cluster://, Redis for redis://, rediss://
-    and unix://, the in-memory broker when None."""
+    and unix://, the in-memory broker when None. On Redis, `state_url` (default: `url`) holds
+    the durable room state and `url` the history and pub/sub (see server/brokers/redis.py)."""
     if url is None:
         from server.brokers.memory import MemoryBroker
 
@@ -237,7 +238,9 @@ def open_broker(url: str | None, prefix: str = "psc") -> Broker:
     if url.startswith("redis+cluster://"):
         from server.brokers.redis_cluster import RedisClusterBroker
 
+        if state_url not in (None, url):
+            raise ValueError("a cluster broker keeps all its state on the cluster")
         return RedisClusterBroker(url, prefix)
     from server.brokers.redis import RedisBroker
 
-    return RedisBroker(url, prefix)
+    return RedisBroker(url, prefix, state_url)

@@ -4,6 +4,12 @@ One subscription connection per process, subscribed to the rooms that have local
 Message publishes go through one auto-pipeline (one connection, batched), not a pooled connection
 each: with the default pool, clients are dropped once ~100 publishes wait at the same moment.
 Room keys carry the hash tag `{room}` so a room lives in one Redis Cluster slot.
+
+Two stores, one server unless a state URL is given: the history store (message history, the
+message counter and epoch, presence, every channel) and the state store (room fields such as
+sanctions, the facilitator queue, the audit log, handles, roles and agreements). The history
+store may run without persistence, so message text never reaches disk; the state store runs with
+AOF. A history store that lost its data is announced with a new epoch (`room_reset`).
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ _RECONNECT_DELAYS = (0.05, 0.1, 0.25, 0.5, 1.0)
 # a connection can stop delivering without any error (a stalled proxy, a half-open socket).
 _SILENT_INTERVALS = 3
 _MESSAGE_PREFIX = 'R{"type":"message","room":'
+# How long a history begun anew after a loss keeps its epoch before its first message sets the
+# room's own expiry (as after `end_session`).
+_EPOCH_KEEP_MS = 7 * 86400 * 1000
 
 
 class _SilentSubscription(Exception):
@@ -62,6 +71,11 @@ def _message_id(envelope: str) -> int | None:
     while end < len(envelope) and envelope[end].isdigit():
         end += 1
     return int(envelope[start:end]) if end > start else None
+
+
+def _set_event(name: str, value_json: str, version: int) -> str:
+    """The control event of a state change: field, new JSON value (null: cleared), version."""
+    return f'C{{"k":"set","f":{json.dumps(name)},"v":{value_json},"n":{version}}}'
 
 
 def _json_or_none(raw: str) -> Any:
@@ -153,11 +167,18 @@ class RedisBroker:
     # pipelines, and room channels are shard channels (SPUBLISH/SSUBSCRIBE).
     transactions = True
 
-    def __init__(self, url: str, prefix: str = "psc") -> None:
+    def __init__(self, url: str, prefix: str = "psc", state_url: str | None = None) -> None:
         self._prefix = prefix
         self._url = url
+        # The history store: history, presence and pub/sub.
         self._client: Any = self._make_client(
             url, socket_connect_timeout=2, health_check_interval=0
+        )
+        # The state store: what must survive a restart. The same client when on the same server.
+        self._state: Any = (
+            self._client
+            if state_url is None or state_url == url
+            else self._make_client(state_url, socket_connect_timeout=2, health_check_interval=0)
         )
         self._publisher_client: Any = self._make_client(
             url, socket_connect_timeout=2, max_connections=4
@@ -180,6 +201,8 @@ class RedisBroker:
         self._set_field = self._script(lua.SET_FIELD)
         self._update_list = self._script(lua.UPDATE_LIST)
         self._directory = self._script(lua.DIRECTORY)
+        self._snapshot = self._script(lua.STATE_SNAPSHOT)
+        self._ensure_epoch = self._script(lua.ENSURE_EPOCH)
         self._queue_add = self._script(lua.QUEUE_ADD)
         self._queue_resolve = self._script(lua.QUEUE_RESOLVE)
         self._on_event: EventHandler | None = None
@@ -196,6 +219,10 @@ class RedisBroker:
         self._last_id: dict[RoomId, int] = {}
         self._epoch: dict[RoomId, str] = {}
         self._fields: dict[RoomId, dict[str, Any]] = {}
+        # The state version each field was last delivered at, and the version of the last
+        # snapshot read: a change published at or below either is stale and is not delivered.
+        self._field_version: dict[RoomId, dict[str, int]] = {}
+        self._snapshot_version: dict[RoomId, int] = {}
         self._heard = 0.0
         self._pinger: asyncio.Task[None] | None = None
         self._closing = False
@@ -260,12 +287,17 @@ class RedisBroker:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
         await self._client.aclose()
+        if self._state is not self._client:
+            await self._state.aclose()
         await self._publish.aclose()
         await self._publisher_client.aclose()
 
     async def ping(self) -> bool:
+        """True when both stores answer (one server: the one)."""
         try:
-            return bool(await self._client.ping())
+            if not await self._client.ping():
+                return False
+            return self._state is self._client or bool(await self._state.ping())
         except (RedisError, OSError):
             return False
 
@@ -344,6 +376,26 @@ class RedisBroker:
             with contextlib.suppress(RedisError, OSError, TimeoutError):
                 async with asyncio.timeout(2.0):
                     await self._publish_to(self._client, self._home, "ping")
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                async with asyncio.timeout(self.ping_interval_s):
+                    await self._reconcile()
+
+    async def _reconcile(self) -> None:
+        """Compare each subscribed room's stored fields with what was delivered, and deliver
+        the difference: a change written on the state store whose publish never came (the
+        writer died between the two, or its publish failed), or one the state store lost (a
+        crash loses its last second of writes) while the subscription, on the history store,
+        stayed up and so never caught up."""
+        for room in sorted(self._rooms):
+            if self._pubsub is None:
+                return  # the reader catches up when its subscription is back
+            before = dict(self._field_version.get(room, {}))
+            version, fields = await self._read_snapshot(room)
+            if room not in self._rooms:
+                continue
+            # A change delivered while the snapshot was read may be newer than it: keep it.
+            moved = {n for n, v in self._field_version.get(room, {}).items() if before.get(n) != v}
+            self._catch_up_fields(room, fields, version, moved)
 
     async def _catch_up(self) -> None:
         """After a new subscription connection: deliver, per room and in order, the messages
@@ -355,9 +407,16 @@ class RedisBroker:
                 pipe.get(self._key(room, "epoch"))
                 pipe.get(self._key(room, "seq"))
                 pipe.xrange(self._key(room, "hist"), f"{last + 1}-0", "+")
-                pipe.hgetall(self._key(room, "state"))
-                epoch, seq, entries, fields = await pipe.execute()
+                epoch, seq, entries = await pipe.execute()
+            version, fields = await self._read_snapshot(room)
             known = self._epoch.get(room)
+            if epoch is None and known is not None:
+                # The history store lost the room (restarted without persistence): begin the
+                # new epoch now, so the room hears of it at once rather than at its next message.
+                keys = self._history_keys(room)
+                epoch = await self._ensure_epoch(
+                    self._client, keys, [secrets.token_hex(8), _EPOCH_KEEP_MS]
+                )
             if epoch is not None and known is not None and epoch != known:
                 # Lost and begun anew while we were away: what we hold of it is void.
                 self._deliver(room, 'C{"k":"reset","epoch":' + json.dumps(epoch) + "}")
@@ -368,12 +427,25 @@ class RedisBroker:
                         before = self._last_id.get(room, 0)
                         self._deliver(room, "R" + str(entry["f"]))
                         self.recovered += self._last_id.get(room, 0) > before
-            self._catch_up_fields(room, fields)
+            self._catch_up_fields(room, fields, version)
 
-    def _catch_up_fields(self, room: RoomId, stored: dict[str, str]) -> None:
+    async def _read_snapshot(self, room: RoomId) -> tuple[int, dict[str, str]]:
+        """The room's fields and the state version they are at, read at once."""
+        keys = [self._key(room, "state"), self._key(room, "sver")]
+        out = await self._snapshot(self._state, keys, [])
+        return int(out[0]), {str(out[i]): str(out[i + 1]) for i in range(1, len(out) - 1, 2)}
+
+    def _catch_up_fields(
+        self, room: RoomId, stored: dict[str, str], version: int, skip: set[str] | None = None
+    ) -> None:
+        """Deliver, as `set` events, how the stored fields (but `skip`) differ from what was
+        delivered; the changes published up to `version` are then stale."""
+        self._snapshot_version[room] = max(version, self._snapshot_version.get(room, 0))
         known = self._fields.setdefault(room, {})
         current = {name: _json_or_none(raw) for name, raw in stored.items()}
         for name in sorted(set(known) | set(current)):
+            if skip and name in skip:
+                continue
             value = current.get(name)
             if known.get(name) != value:
                 event = {"k": "set", "f": name, "v": value}
@@ -387,26 +459,38 @@ class RedisBroker:
             if msg_id <= self._last_id.get(room, 0):
                 return
             self._last_id[room] = msg_id
-        elif envelope.startswith(('C{"k":"reset"', 'C{"k":"set"')):
-            self._track(room, envelope)
+        elif envelope.startswith(('C{"k":"reset"', 'C{"k":"set"')) and not self._track(
+            room, envelope
+        ):
+            return
         if self._on_event is not None:
             self._on_event(room, envelope)
 
-    def _track(self, room: RoomId, envelope: str) -> None:
+    def _track(self, room: RoomId, envelope: str) -> bool:
+        """Record a reset or a field change; False for a change older than what is held."""
         try:
             event = json.loads(envelope[1:])
         except ValueError:
-            return
+            return True
         if event.get("k") == "reset" and isinstance(event.get("epoch"), str):
             if event["epoch"] != self._epoch.get(room):
                 self._last_id[room] = 0  # ids of the new epoch start over from its floor
             self._epoch[room] = event["epoch"]
         elif event.get("k") == "set" and isinstance(event.get("f"), str):
+            version = event.get("n")
+            if isinstance(version, int):
+                # Publishes from different processes can arrive out of the order they were
+                # written in; the state store's version orders them.
+                versions = self._field_version.setdefault(room, {})
+                if version <= max(self._snapshot_version.get(room, 0), versions.get(event["f"], 0)):
+                    return False
+                versions[event["f"]] = version
             fields = self._fields.setdefault(room, {})
             if event.get("v") is None:
                 fields.pop(event["f"], None)
             else:
                 fields[event["f"]] = event["v"]
+        return True
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind, channel = message.get("type"), str(message.get("channel"))
@@ -438,12 +522,13 @@ class RedisBroker:
             async with self._client.pipeline(transaction=False) as pipe:
                 pipe.get(self._key(room, "seq"))
                 pipe.get(self._key(room, "epoch"))
-                pipe.hgetall(self._key(room, "state"))
-                seq, epoch, fields = await pipe.execute()
+                seq, epoch = await pipe.execute()
+            version, fields = await self._read_snapshot(room)
             self._last_id[room] = max(int(seq or 0), self._last_id.get(room, 0))
             if epoch is not None:
                 self._epoch[room] = epoch
             self._fields[room] = {name: _json_or_none(raw) for name, raw in fields.items()}
+            self._snapshot_version[room] = max(version, self._snapshot_version.get(room, 0))
         except (RedisError, OSError, TimeoutError, BrokerUnavailable) as exc:
             self._pending.pop(channel, None)
             self._rooms.discard(room)
@@ -454,7 +539,13 @@ class RedisBroker:
         channel = self._key(room, "ch")
         self._rooms.discard(room)
         self._channel_room.pop(channel, None)
-        for table in (self._last_id, self._epoch, self._fields):
+        for table in (
+            self._last_id,
+            self._epoch,
+            self._fields,
+            self._field_version,
+            self._snapshot_version,
+        ):
             table.pop(room, None)
         if self._pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
@@ -504,11 +595,19 @@ class RedisBroker:
 
     async def reset_history(self, room: RoomId) -> str:
         keys = self._history_keys(room)[:4]
-        return str(await self._run(self._reset, keys, [secrets.token_hex(8), 7 * 86400 * 1000]))
+        return str(await self._run(self._reset, keys, [secrets.token_hex(8), _EPOCH_KEEP_MS]))
 
     async def _run(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
+        """A script on the history store."""
         try:
             return await script(self._client, keys, args)
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable(f"{type(exc).__name__}") from exc
+
+    async def _run_state(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
+        """A script on the state store."""
+        try:
+            return await script(self._state, keys, args)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(f"{type(exc).__name__}") from exc
 
@@ -528,14 +627,14 @@ class RedisBroker:
         now_ms: int,
     ) -> str | None:
         args = [participant, now_ms, ttl_ms, IDENTITY_SWEEP, role, *candidates]
-        result = await self._run(self._claim, self._identity_keys(room), args)
+        result = await self._run_state(self._claim, self._identity_keys(room), args)
         return str(result) if result else None
 
     async def participant_role(
         self, room: RoomId, participant: ParticipantId
     ) -> tuple[str, str] | None:
         try:
-            async with self._client.pipeline(transaction=False) as pipe:
+            async with self._state.pipeline(transaction=False) as pipe:
                 pipe.hget(self._key(room, "roles"), participant)
                 pipe.hget(self._key(room, "owned"), participant)
                 role, handle = await pipe.execute()
@@ -547,11 +646,11 @@ class RedisBroker:
         self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int, now_ms: int
     ) -> None:
         args = [participant, now_ms, ttl_ms, IDENTITY_SWEEP, version]
-        await self._run(self._agree, self._identity_keys(room), args)
+        await self._run_state(self._agree, self._identity_keys(room), args)
 
     async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
         try:
-            raw = await self._client.hget(self._key(room, "agreed"), participant)
+            raw = await self._state.hget(self._key(room, "agreed"), participant)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("agreement read failed") from exc
         return int(raw) if raw else 0
@@ -569,30 +668,37 @@ class RedisBroker:
 
     async def room_fields(self, room: RoomId) -> dict[str, str]:
         try:
-            fields: dict[str, str] = await self._client.hgetall(self._key(room, "state"))
+            fields: dict[str, str] = await self._state.hgetall(self._key(room, "state"))
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("state read failed") from exc
         return fields
 
+    def _state_keys(self, room: RoomId) -> list[str]:
+        return [self._key(room, "state"), self._key(room, "sver")]
+
     async def set_field(self, room: RoomId, name: str, value: str | None, ttl_ms: int) -> None:
-        keys = [self._key(room, "state"), self._key(room, "ch")]
-        await self._run(self._set_field, keys, [name, value or "", ttl_ms])
+        # Written on the state store, then published on the history store: two servers, so not
+        # one script; the version in the event keeps subscribers right whatever the order.
+        version = await self._run_state(
+            self._set_field, self._state_keys(room), [name, value or "", ttl_ms]
+        )
+        await self.publish(room, _set_event(name, value or "null", int(version)))
 
     async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
         keys = [self._key(room, "queue"), self._key(room, "qseq")]
-        return str(await self._run(self._queue_add, keys, [json.dumps(item), ttl_ms]))
+        return str(await self._run_state(self._queue_add, keys, [json.dumps(item), ttl_ms]))
 
     async def queue_resolve(
         self, room: RoomId, item_id: str, by: str, ttl_ms: int
     ) -> dict[str, Any] | None:
-        raw = await self._run(
+        raw = await self._run_state(
             self._queue_resolve, [self._key(room, "queue")], [item_id, by, ttl_ms]
         )
         return json.loads(raw) if raw else None
 
     async def queue_items(self, room: RoomId) -> list[dict[str, Any]]:
         try:
-            raw: dict[str, str] = await self._client.hgetall(self._key(room, "queue"))
+            raw: dict[str, str] = await self._state.hgetall(self._key(room, "queue"))
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("queue read failed") from exc
         items = [json.loads(v) for v in raw.values()]
@@ -601,7 +707,7 @@ class RedisBroker:
     async def audit_append(self, room: RoomId, entry: str, ttl_ms: int, keep: int) -> None:
         key = self._key(room, "audit")
         try:
-            async with self._client.pipeline(transaction=self.transactions) as pipe:
+            async with self._state.pipeline(transaction=self.transactions) as pipe:
                 pipe.rpush(key, entry)
                 pipe.ltrim(key, -keep, -1)
                 pipe.pexpire(key, ttl_ms)
@@ -611,7 +717,7 @@ class RedisBroker:
 
     async def audit_entries(self, room: RoomId) -> list[str]:
         try:
-            entries: list[str] = await self._client.lrange(self._key(room, "audit"), 0, -1)
+            entries: list[str] = await self._state.lrange(self._key(room, "audit"), 0, -1)
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable("audit read failed") from exc
         return entries
@@ -692,18 +798,27 @@ class RedisBroker:
         return [str(i) for i in infos if i is not None]
 
     async def directory(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, DirectoryEntry]:
+        try:
+            async with self._state.pipeline(transaction=False) as pipe:
+                for room in rooms:
+                    pipe.hexists(self._key(room, "state"), "lock")
+                locks = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BrokerUnavailable("state read failed") from exc
         out = {}
-        for room in rooms:
-            keys = [*self._presence_keys(room), self._key(room, "state")]
-            members, staff, locked = await self._run(self._directory, keys, [now_ms])
+        for room, locked in zip(rooms, locks, strict=True):
+            keys = self._presence_keys(room)
+            members, staff = await self._run(self._directory, keys, [now_ms])
             out[room] = DirectoryEntry(int(members), int(staff), bool(locked))
         return out
 
     async def update_list(
         self, room: RoomId, name: str, item: str, add: bool, ttl_ms: int
     ) -> list[str]:
-        keys = [self._key(room, "state"), self._key(room, "ch")]
-        raw = await self._run(self._update_list, keys, [name, item, "1" if add else "0", ttl_ms])
+        raw, version = await self._run_state(
+            self._update_list, self._state_keys(room), [name, item, "1" if add else "0", ttl_ms]
+        )
+        await self.publish(room, _set_event(name, str(raw), int(version)))
         items: list[str] = json.loads(raw)
         return items
 

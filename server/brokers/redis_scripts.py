@@ -10,10 +10,12 @@ __all__ = [
     "CLAIM_HANDLE",
     "PRESENCE_REFRESH",
     "DIRECTORY",
+    "ENSURE_EPOCH",
     "UPDATE_LIST",
     "QUEUE_ADD",
     "QUEUE_RESOLVE",
     "SET_FIELD",
+    "STATE_SNAPSHOT",
     "HISTORY",
     "PRESENCE_ENTER",
     "PRESENCE_EXIT",
@@ -106,6 +108,21 @@ for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
 return out
 """
 )
+
+# KEYS: seq, epoch, hist, floor, channel. ARGV[1] candidate epoch, [2] ttl_ms. Begins a new
+# epoch, as the prologue does, only if the room's epoch is gone (the history store lost its data):
+# a process whose subscription comes back announces the loss at once, not at the next message.
+# Returns the room's epoch.
+ENSURE_EPOCH = """
+local epoch = redis.call('GET', KEYS[2])
+if epoch then return epoch end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+redis.call('DEL', KEYS[3])
+redis.call('SET', KEYS[4], seq, 'PX', ARGV[2])
+redis.call('PUBLISH', KEYS[5], 'C{"k":"reset","epoch":"' .. ARGV[1] .. '"}')
+return ARGV[1]
+"""
 
 # KEYS: seq, epoch, hist, floor. ARGV[1] new epoch, [2] ttl_ms.
 RESET_HISTORY = """
@@ -270,8 +287,30 @@ return out
 """
 )
 
-# KEYS: state hash, channel. ARGV[1] field, [2] JSON value or '' to clear, [3] keep_ms.
-SET_FIELD = """
+# Durable room state runs on the state store, which may be another server than the history
+# store that carries the channel: these scripts write and return the change's version, and the
+# broker publishes the change itself. The version is the store's clock in microseconds, or one
+# more than the last version when that is higher: it only grows, even past a store that lost its
+# last writes (a crash with `appendfsync everysec`) or its counter. A subscriber applies a change
+# only if it is newer than what it holds of that field, whatever the order in which publishes
+# from different processes arrive.
+# KEYS[1] state hash, KEYS[2] state version.
+_VERSION = """
+local function bump(keep)
+  local t = redis.call('TIME')
+  local now = (tonumber(t[1]) - 1600000000) * 1000000 + tonumber(t[2])
+  local n = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0') + 1)
+  redis.call('SET', KEYS[2], string.format('%d', n))
+  redis.call('PEXPIRE', KEYS[2], math.max(keep, redis.call('PTTL', KEYS[1])))
+  return n
+end
+"""
+
+# KEYS: state hash, state version. ARGV[1] field, [2] JSON value or '' to clear, [3] keep_ms.
+# Returns the change's version.
+SET_FIELD = (
+    _VERSION
+    + """
 if ARGV[2] == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
 else
@@ -279,11 +318,16 @@ else
 end
 local keep = tonumber(ARGV[3])
 if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
-local value = ARGV[2]
-if value == '' then value = 'null' end
-local event = 'C{"k":"set","f":' .. cjson.encode(ARGV[1]) .. ',"v":' .. value .. '}'
-redis.call('PUBLISH', KEYS[2], event)
-return 1
+return bump(keep)
+"""
+)
+
+# KEYS: state hash, state version. Returns {version, field, value, field, value, ...}: the
+# fields as of that version, read at once.
+STATE_SNAPSHOT = """
+local out = {tonumber(redis.call('GET', KEYS[2]) or '0')}
+for _, v in ipairs(redis.call('HGETALL', KEYS[1])) do out[#out + 1] = v end
+return out
 """
 
 # KEYS: queue hash, queue counter. ARGV[1] item JSON without id, [2] keep_ms. Returns the id.
@@ -309,8 +353,11 @@ redis.call('HSET', KEYS[1], ARGV[1], raw)
 return raw
 """
 
-# KEYS: state hash, channel. ARGV[1] field, [2] item, [3] '1' add / '0' remove, [4] keep_ms.
-UPDATE_LIST = """
+# KEYS: state hash, state version. ARGV[1] field, [2] item, [3] '1' add / '0' remove,
+# [4] keep_ms. Returns {new list JSON, version}.
+UPDATE_LIST = (
+    _VERSION
+    + """
 local items = cjson.decode(redis.call('HGET', KEYS[1], ARGV[1]) or '[]')
 local out, found = {}, false
 for _, v in ipairs(items) do
@@ -323,17 +370,17 @@ if #out > 0 then value = cjson.encode(out) end
 redis.call('HSET', KEYS[1], ARGV[1], value)
 local keep = tonumber(ARGV[4])
 if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
-local event = 'C{"k":"set","f":' .. cjson.encode(ARGV[1]) .. ',"v":' .. value .. '}'
-redis.call('PUBLISH', KEYS[2], event)
-return value
+return {value, bump(keep)}
 """
+)
 
-# KEYS: pres, pinfo, state. ARGV[1] now. Returns {members, facilitators, locked}.
+# KEYS: pres, pinfo. ARGV[1] now. Returns {members, facilitators} (the lock is durable state,
+# read from the state store).
 DIRECTORY = (
     _LIVE
     + """
 local ids, count = live_ids(ARGV[1])
-return {count, staff(ids), redis.call('HEXISTS', KEYS[3], 'lock')}
+return {count, staff(ids)}
 """
 )
 

@@ -37,6 +37,12 @@ def test_generated_key_is_kept_private_and_reused(tmp_path: Path) -> None:
         ({"SEND_PER_SECOND": "fast"}, "SEND_PER_SECOND"),
         ({"IDENTITY_KEY": "short"}, "IDENTITY_KEY"),
         ({"IDENTITY_KEY": "a" * 16 + "," + "b" * 16}, "IDENTITY_KEY"),
+        ({"REDIS_STATE_URL": "redis://state:6379/0"}, "REDIS_STATE_URL"),
+        ({"REDIS_URL": "redis://a:6379/0", "REDIS_STATE_URL": "http://x"}, "REDIS_STATE_URL"),
+        (
+            {"REDIS_URL": "redis+cluster://a:7000/0", "REDIS_STATE_URL": "redis://b:6379/0"},
+            "REDIS_STATE_URL",
+        ),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], name: str, tmp_path: Path) -> None:
@@ -53,3 +59,12 @@ def test_identity_key_is_optional() -> None:
     assert Settings.from_env({"SECRET_KEY": "n" * 16}).identity_key is None
     env = {"SECRET_KEY": "n" * 16, "IDENTITY_KEY": " " + "i" * 16 + " "}
     assert Settings.from_env(env).identity_key == "i" * 16
+
+
+def test_the_state_store_defaults_to_the_history_store(tmp_path: Path) -> None:
+    base = {"SECRET_KEY_FILE": str(tmp_path / "k"), "REDIS_URL": "redis://a:6379/0"}
+    assert Settings.from_env(base).redis_state_url is None  # the broker uses REDIS_URL
+    same = Settings.from_env({**base, "REDIS_STATE_URL": "redis://a:6379/0"})
+    assert same.redis_state_url is None
+    split = Settings.from_env({**base, "REDIS_STATE_URL": "rediss://b:6380/1"})
+    assert split.redis_state_url == "rediss://b:6380/1"
