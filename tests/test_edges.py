@@ -83,7 +83,13 @@ async def raw_request(
             return raw
         raw.status = int(head.split(b" ", 2)[1])
         if raw.status != 101:
-            raw.body = await reader.read()
+            length = [
+                int(line.split(b":", 1)[1])
+                for line in head.lower().split(b"\r\n")
+                if line.startswith(b"content-length:")
+            ]
+            # A proxy may keep the connection open: read the body by its length when given.
+            raw.body = await (reader.readexactly(length[0]) if length else reader.read())
             writer.close()
     return raw
 

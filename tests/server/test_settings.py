@@ -35,6 +35,16 @@ def test_generated_key_is_kept_private_and_reused(tmp_path: Path) -> None:
         ({"ROOMS_FILE": "/no/such/file"}, "ROOMS_FILE"),
         ({"PRESENCE_TTL_SECONDS": "1", "PRESENCE_HEARTBEAT_SECONDS": "1"}, "PRESENCE_TTL"),
         ({"SEND_PER_SECOND": "fast"}, "SEND_PER_SECOND"),
+        ({"PUBLIC_ORIGIN": "chat.example.org"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "ftp://chat.example.org"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "https://chat.example.org/chat"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "https://user@chat.example.org"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "https://chat.example.org:99999"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "https://"}, "PUBLIC_ORIGIN"),
+        ({"TRUSTED_PROXIES": "nginx"}, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8, *"}, "TRUSTED_PROXIES"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+        ({"METRICS_TOKEN": "has a space in it, long enough"}, "METRICS_TOKEN"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], name: str, tmp_path: Path) -> None:
@@ -45,3 +55,23 @@ def test_bad_settings_name_the_variable(env: dict[str, str], name: str, tmp_path
 def test_key_list_newest_first() -> None:
     settings = Settings.from_env({"SECRET_KEY": "n" * 16 + ", " + "o" * 16})
     assert settings.secret_keys == ("n" * 16, "o" * 16)
+
+
+@pytest.mark.parametrize(
+    ("raw", "origin"),
+    [
+        ("https://Chat.Example.org/", "https://chat.example.org"),
+        ("https://chat.example.org:443", "https://chat.example.org"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("http://[2001:db8::1]:8080", "http://[2001:db8::1]:8080"),
+    ],
+)
+def test_public_origin_is_normalised(raw: str, origin: str) -> None:
+    settings = Settings.from_env({"SECRET_KEY": "n" * 16, "PUBLIC_ORIGIN": raw})
+    assert settings.public_origin == origin
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = Settings.from_env({"SECRET_KEY": "n" * 16, "TRUSTED_PROXIES": "10.0.0.0/8, ::1"})
+    assert settings.trusted_proxies == ("10.0.0.0/8", "::1")
+    assert Settings.from_env({"SECRET_KEY": "n" * 16}).trusted_proxies == ()
