@@ -37,6 +37,7 @@ from server.limits import AddressCap, Members
 from server.logs import where
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.metrics import Metrics
+from server.origins import SiteNames
 from server.services import Services
 from server.session import CLOSE_SLOW_READER, Session
 from server.settings import Settings
@@ -99,16 +100,41 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# Guarded by its own bearer token, and scraped by a Prometheus that names a replica by its
+# internal host (app1:8000): no Host check, which guards browsers (DNS rebinding), is needed.
+_HOST_CHECK_EXEMPT = frozenset({"/metrics"})
+
+
+async def _refuse_host(scope: Scope, receive: Receive, send: Send) -> None:
+    """421 for HTTP; for a WebSocket a close before accept, which the server answers with 403."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    await PlainTextResponse("unknown host", status_code=421)(scope, receive, send)
+
+
 class ChatApp(Starlette):
     """Starlette, with the chat socket at WS_PATH served before the middleware and the router.
 
     Every open WebSocket would otherwise keep the coroutine frames of the whole HTTP stack
     alive (about 5 KiB a connection, bench/ idle scenario), and nothing in that stack applies
-    to the socket. Other WebSocket paths go through the router, which refuses them."""
+    to the socket. Other WebSocket paths go through the router, which refuses them.
+
+    Every HTTP request and WebSocket handshake is first checked for a Host of the server's own
+    (`SiteNames`): this is the one place all of them pass."""
 
     socket: ASGIApp | None = None
+    names: SiteNames | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "lifespan"
+            and self.names is not None
+            and scope["path"] not in _HOST_CHECK_EXEMPT
+            and not self.names.host_allowed(scope)
+        ):
+            await _refuse_host(scope, receive, send)
+            return
         if scope["type"] == "websocket" and scope["path"] == WS_PATH and self.socket is not None:
             await self.socket(scope, receive, send)
             return
@@ -122,18 +148,6 @@ def load_catalog(settings: Settings) -> Catalog:
     else:
         raw = resources.files("rooms").joinpath("starter_rooms.toml").read_text(encoding="utf-8")
     return parse_catalog(tomllib.loads(raw))
-
-
-def _origin_allowed(scope: Scope, allowed: frozenset[str]) -> bool:
-    origin = host = None
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            origin = value.decode("latin-1").rstrip("/")
-        elif name == b"host":
-            host = value.decode("latin-1")
-    if origin is None:
-        return True  # not a browser
-    return origin in allowed or origin in (f"http://{host}", f"https://{host}")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -204,10 +218,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html")
 
+    names = SiteNames(settings.public_origin, settings.allowed_origins)
+
     async def metrics(request: Request) -> Response:
+        # Counts of crisis alerts, reports and mutes, polled next to /api/rooms, tell an outsider
+        # what happens in which room: unreadable unless the operator set a token.
         token = settings.metrics_token
-        if token and not hmac.compare_digest(
-            request.headers.get("authorization", ""), f"Bearer {token}"
+        if token is None:
+            return PlainTextResponse("not found", status_code=404)
+        if not hmac.compare_digest(
+            request.headers.get("authorization", "").encode(), f"Bearer {token}".encode()
         ):
             return PlainTextResponse("unauthorized", status_code=401)
         return Response(svc.metrics.render(), media_type=METRICS_CONTENT_TYPE)
@@ -251,7 +271,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def ws_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         ws = WebSocket(scope, receive, send)
-        if not _origin_allowed(scope, settings.allowed_origins):
+        if not names.origin_allowed(scope):
             await ws.close(code=1008)  # before accept: the handshake is refused with HTTP 403
             return
         # With uvicorn, `send` is bound to the connection's protocol object, which holds the
@@ -402,5 +422,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     app = ChatApp(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
     app.socket = ws_endpoint
+    app.names = names
     app.state.services = svc
     return app

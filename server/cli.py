@@ -1,18 +1,38 @@
-"""The `peer-support` command: `serve` and `facilitator-token`."""
+"""The `peer-support` command: `serve`, `check`, `facilitator-token` and `new-key`."""
 
 from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from server.settings import Settings
 
-__all__ = ["main"]
+__all__ = ["main", "proxy_options"]
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarding options: X-Forwarded-For names the client only when it comes from
+    a TRUSTED_PROXIES peer. uvicorn's own default believes any loopback peer, which lets one
+    local client (or a proxy that passes the header through) pose as many addresses."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
+
+
+def _exposure(settings: Settings, host: str) -> list[str] | None:
+    """Print what `serve` on `host` refuses (None) or the warnings it only reports."""
+    from server.settings import exposure_problems
+
+    errors, warnings = exposure_problems(settings, host)
+    for error in errors:
+        print(f"peer-support: configuration error: {error}", file=sys.stderr)
+    return None if errors else warnings
 
 
 def _apply_flags(args: argparse.Namespace) -> None:
@@ -35,6 +55,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     try:
         settings = Settings.from_env()
+        warnings = _exposure(settings, args.host)
+        if warnings is None:
+            return 2
         app = create_app(settings)
     except (ConfigError, ValueError) as exc:
         print(f"peer-support: configuration error: {exc}", file=sys.stderr)
@@ -45,6 +68,8 @@ def _serve(args: argparse.Namespace) -> int:
         print("peer-support: configuration error: LOG_FORMAT or LOG_LEVEL", file=sys.stderr)
         return 2
     configure(log_level, log_format)
+    for warning in warnings:
+        logging.getLogger("peer_support.cli").warning("%s (accepted on loopback only)", warning)
     # What exists at start (modules, the catalogue, the app) is never garbage: keep the cyclic
     # collector away from it, and let it run less often (bench/: 50-150 ms pauses when many
     # members joined at once with the defaults).
@@ -64,6 +89,7 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        **proxy_options(settings),
     )
     return 0
 
@@ -122,9 +148,15 @@ def _check(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"peer-support: configuration error: {exc}", file=sys.stderr)
         return 2
+    warnings = _exposure(settings, args.host)
+    if warnings is None:
+        return 2
     width = max(len(d.name) for d in SETTINGS)
     for doc in SETTINGS:
         print(f"{doc.name:<{width}}  {masked_value(doc, os.environ.get(doc.name))}")
+    print(f"{'bind':<{width}}  {_bind_summary(settings, args.host)}")
+    for warning in warnings:
+        print(f"{'warning':<{width}}  {warning} (accepted on loopback only)")
     print(f"{'rooms':<{width}}  {len(catalog)} in the catalogue")
     print(f"{'identity':<{width}}  {_identity_source(settings)}")
     if settings.redis_url is None:
@@ -145,6 +177,23 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bind_summary(settings: Settings, host: str) -> str:
+    from server.settings import is_loopback_host
+
+    where = "loopback" if is_loopback_host(host) else "reachable from the network"
+    names = settings.public_origin or "loopback names only (no PUBLIC_ORIGIN)"
+    proxies = ", ".join(settings.trusted_proxies) or "none (X-Forwarded-For ignored)"
+    metrics = "bearer token" if settings.metrics_token else "off (404)"
+    return f"{host} ({where}); serves {names}; trusted proxies: {proxies}; /metrics: {metrics}"
+
+
+def _new_key(args: argparse.Namespace) -> int:
+    import secrets
+
+    print(secrets.token_urlsafe(48))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = argparse.ArgumentParser(prog="peer-support", description=__doc__)
@@ -158,7 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve.add_argument(flag_name(doc.name), dest=doc.name.lower(), help=doc.meaning)
     serve.set_defaults(func=_serve)
     check = sub.add_parser("check", help="print the effective configuration, check Redis")
+    check.add_argument(
+        "--host", default=os.environ.get("HOST", "127.0.0.1"), help="the address serve binds"
+    )
     check.set_defaults(func=_check)
+    new_key = sub.add_parser("new-key", help="print a strong random SECRET_KEY")
+    new_key.set_defaults(func=_new_key)
     token = sub.add_parser("facilitator-token", help="print a signed facilitator token")
     token.add_argument("--name", required=True, help="shown to members as the handle")
     token.add_argument("--room", action="append", help="a room they may moderate (repeatable)")

@@ -29,7 +29,7 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("SECRET_KEY_FILE", ".peer-support/secret_key", "where a generated key is kept (mode 0600) when SECRET_KEY is unset"),
     SettingDoc("IDENTITY_KEY", "oldest SECRET_KEY", "keys participant ids and handles, so rotating SECRET_KEY renames no one; set it to the original key before dropping that from SECRET_KEY; every replica needs the same", secret=True),
     SettingDoc("ROOMS_FILE", "starter catalogue", "TOML room catalogue (see rooms/starter_rooms.toml)"),
-    SettingDoc("ALLOWED_ORIGINS", "unset", "extra browser origins allowed to open the WebSocket (the server's own is always allowed)"),
+    SettingDoc("ALLOWED_ORIGINS", "unset", "extra browser origins allowed to open the WebSocket, besides PUBLIC_ORIGIN (never derived from Host)"),
     SettingDoc("MAX_FRAME_BYTES", "65536", "largest WebSocket frame; larger closes with 1009"),
     SettingDoc("MAX_TEXT_CHARS", "2000", "longest message text, after normalisation"),
     SettingDoc("HISTORY_MAX_MESSAGES", "200", "messages a room keeps for reconnecting members"),
@@ -56,7 +56,10 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("CLOSE_GRACE_SECONDS", "2", "time a closing socket gets to receive its close frame"),
     SettingDoc("CRISIS_FILE", "built-in", "TOML with crisis `phrases`/`extra_phrases` and `[[resources]]` (name, contact); see docs/moderation.md"),
     SettingDoc("WS_PER_MESSAGE_DEFLATE", "0", "1 compresses WebSocket messages; off by default: ~70 KiB of zlib state per browser connection for little gain on short chat messages"),
-    SettingDoc("METRICS_TOKEN", "unset", "when set, /metrics requires `Authorization: Bearer <token>`", secret=True),
+    # deployment edges: what the server trusts about the network around it
+    SettingDoc("PUBLIC_ORIGIN", "unset", "the address members open, e.g. https://chat.example.org: the only Host (besides loopback with the bound port) and, with ALLOWED_ORIGINS, the only Origin accepted; required when serving on a non-loopback address"),
+    SettingDoc("TRUSTED_PROXIES", "unset", "comma-separated addresses or networks whose X-Forwarded-For names the client; unset: forwarding headers are ignored"),
+    SettingDoc("METRICS_TOKEN", "unset", "/metrics answers 404 unless this is set; then it requires `Authorization: Bearer <token>` (at least 16 characters)", secret=True),
     SettingDoc("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     SettingDoc("LOG_FORMAT", "text", "text, or json for one JSON object per line"),
 )  # fmt: skip

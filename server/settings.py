@@ -6,13 +6,27 @@ a message naming the variable and the problem.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
+from urllib.parse import urlsplit
 
-__all__ = ["ConfigError", "Settings", "load_identity_key", "load_secret_keys"]
+__all__ = [
+    "KEY_HINT",
+    "ConfigError",
+    "Settings",
+    "exposure_problems",
+    "is_loopback_host",
+    "key_bits",
+    "load_identity_key",
+    "load_secret_keys",
+    "weak_key_reason",
+]
 
 
 class ConfigError(ValueError):
@@ -86,6 +100,9 @@ class Settings:
     identity_key: str | None = None
     # Where durable room state lives (sanctions, queue, audit, handles); None: on `redis_url`.
     redis_state_url: str | None = None
+    # --- deployment edges: the public origin, trusted proxies (see _edges_from_env) ---
+    public_origin: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -135,7 +152,7 @@ class Settings:
             audit_days=_int(env, "AUDIT_DAYS", 30, 1, 3650),
             facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
             leave_jitter_s=_float(env, "LEAVE_JITTER_SECONDS", 20.0, 0, 60),
-            metrics_token=env.get("METRICS_TOKEN") or None,
+            metrics_token=_metrics_token(env),
             crisis_file=_existing_file(env, "CRISIS_FILE"),
             ws_deflate=_flag(env, "WS_PER_MESSAGE_DEFLATE"),
             max_sockets_per_member=_int(env, "MAX_SOCKETS_PER_MEMBER", 5, 1, 1000),
@@ -147,6 +164,7 @@ class Settings:
             # -- identity key ---------------------------------------------------------------
             identity_key=load_identity_key(env),
             redis_state_url=redis_state_url,
+            **_edges_from_env(env),
         )
 
 
@@ -226,3 +244,164 @@ def load_identity_key(env: Mapping[str, str]) -> str | None:
     if len(key) < 16:
         raise ConfigError("IDENTITY_KEY: must be at least 16 characters")
     return key
+
+
+# --- deployment edges ------------------------------------------------------------------------
+# What the server trusts about the network around it: which Host and Origin are its own, which
+# peers may speak for a client (X-Forwarded-For), who may read /metrics, how strong the signing
+# key must be. Loopback installs keep working with no setting; anything else must say.
+
+KEY_HINT = (
+    "generate one with `peer-support new-key` or "
+    'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+)
+MIN_KEY_CHARS = 32
+MIN_KEY_BITS = 128.0
+
+
+class _Edges(TypedDict):
+    public_origin: str | None
+    trusted_proxies: tuple[str, ...]
+
+
+def _edges_from_env(env: Mapping[str, str]) -> _Edges:
+    return {
+        "public_origin": _public_origin(env),
+        "trusted_proxies": _trusted_proxies(env),
+    }
+
+
+def _public_origin(env: Mapping[str, str]) -> str | None:
+    """PUBLIC_ORIGIN as `scheme://host[:port]`, lower case, the default port dropped."""
+    raw = (env.get("PUBLIC_ORIGIN") or "").strip().rstrip("/")
+    if not raw:
+        return None
+    problem = "must be http(s)://host[:port] with no path, e.g. https://chat.example.org"
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"PUBLIC_ORIGIN: {problem}") from None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if (
+        scheme not in ("http", "https")
+        or not host
+        or parts.username is not None
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or any(c in host for c in "/\\ @")
+    ):
+        raise ConfigError(f"PUBLIC_ORIGIN: {problem}")
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """TRUSTED_PROXIES: addresses or networks whose X-Forwarded-For is believed."""
+    items = tuple(p.strip() for p in (env.get("TRUSTED_PROXIES") or "").split(",") if p.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"TRUSTED_PROXIES: {item!r} is not an IP address or network (CIDR)"
+            ) from None
+    return items
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = env.get("METRICS_TOKEN") or None
+    if token is not None and (len(token) < 16 or any(c.isspace() for c in token)):
+        raise ConfigError("METRICS_TOKEN: must be at least 16 characters, no spaces")
+    return token
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for a bind address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def key_bits(key: str) -> float:
+    """A conservative estimate of the entropy of `key`, in bits.
+
+    Each character costs log2 of the pool its character classes span (hex digits alone count
+    16, not 36), except characters an attacker's guesser gets for free: the rest of a chunk of
+    three or more that already occurred (`changeme-changeme`), and runs with a constant step
+    of -1, 0 or +1 (`aaaa`, `0123`, `fedc`). Random keys lose almost nothing to this; keys a
+    person typed lose most of their length.
+    """
+    if not key:
+        return 0.0
+    if all(c in "0123456789abcdef" for c in key) or all(c in "0123456789ABCDEF" for c in key):
+        pool = 16
+    else:
+        pool = 0
+        pool += 26 if any(c.islower() for c in key) else 0
+        pool += 26 if any(c.isupper() for c in key) else 0
+        pool += 10 if any(c.isdigit() for c in key) else 0
+        pool += 33 if any(not c.isalnum() for c in key) else 0
+    fresh, i, n = 0, 0, len(key)
+    while i < n:
+        repeat = 0  # the longest chunk from here that already occurred (its prefixes did too)
+        while i + repeat < n and key[i : i + repeat + 1] in key[:i]:
+            repeat += 1
+        if repeat < 3:
+            repeat = 0
+        if repeat:
+            fresh += 1  # a reference back costs about one guess
+            i += repeat
+            continue
+        if i >= 2:
+            step = ord(key[i]) - ord(key[i - 1])
+            if step in (-1, 0, 1) and step == ord(key[i - 1]) - ord(key[i - 2]):
+                i += 1
+                continue
+        fresh += 1
+        i += 1
+    return fresh * math.log2(max(pool, 2))
+
+
+def weak_key_reason(key: str) -> str | None:
+    """Why `key` is too weak to sign tokens on a reachable server, or None."""
+    if len(key) < MIN_KEY_CHARS:
+        return f"shorter than {MIN_KEY_CHARS} characters"
+    bits = key_bits(key)
+    if bits < MIN_KEY_BITS:
+        return f"about {bits:.0f} bits estimated, {MIN_KEY_BITS:.0f} needed"
+    return None
+
+
+def exposure_problems(settings: Settings, bind_host: str) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for serving `settings` on `bind_host`.
+
+    Bound to loopback, only this machine reaches the server: a weak key is a warning and no
+    PUBLIC_ORIGIN is needed (the loopback names are the server's own). Anywhere else both are
+    errors: the Host and Origin checks need PUBLIC_ORIGIN, and a guessable key lets anyone who
+    sees one token sign any other.
+    """
+    errors: list[str] = []
+    warnings: list[str] = []
+    loopback = is_loopback_host(bind_host)
+    if not loopback and settings.public_origin is None:
+        errors.append(
+            "PUBLIC_ORIGIN: required when serving on a non-loopback address "
+            f"({bind_host}); set it to the address members open, e.g. https://chat.example.org"
+        )
+    for index, key in enumerate(settings.secret_keys):
+        reason = weak_key_reason(key)
+        if reason is None:
+            continue
+        which = f"key {index + 1} of {len(settings.secret_keys)}"
+        message = f"SECRET_KEY: {which} is weak ({reason}); {KEY_HINT}"
+        (warnings if loopback else errors).append(message)
+    return errors, warnings

@@ -24,11 +24,12 @@ import yaml
 
 from deploy.local_nginx import SOURCE as NGINX_CONF
 from deploy.local_nginx import render, write
-from server.settings import Settings
+from server.settings import Settings, exposure_problems
 from tests.conftest import AppServer
 from tests.support import ROOT, free_port, require_binary, timeout, wait_until
 
 COMPOSE = ROOT / "docker-compose.yml"
+PROMETHEUS = ROOT / "deploy" / "prometheus.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
@@ -190,7 +191,10 @@ def test_replicas_share_one_redis_and_one_secret_key() -> None:
 def test_replica_environment_is_valid_app_configuration(tmp_path: Path) -> None:
     """What compose passes is accepted by Settings.from_env and names settings the app reads."""
     source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "server").rglob("*.py"))
-    shell = {"SECRET_KEY": "compose-test-secret-0123456789abcdef"}
+    shell = {"SECRET_KEY": "Vq3xN8rT-k2Lw9YbZp4HcJ7uEf5sGd1MaQ6oRi0Xn_tyKzBvUe"}
+    (cmd,) = instructions("CMD")
+    argv = json.loads(cmd)
+    bind = argv[argv.index("--host") + 1]
     for name, svc in app_services().items():
         env = {k: interpolate(v, shell) for k, v in environment(svc).items()}
         for key in env:
@@ -199,6 +203,14 @@ def test_replica_environment_is_valid_app_configuration(tmp_path: Path) -> None:
         assert settings.redis_url == "redis://redis:6379/0"
         assert settings.redis_state_url == "redis://redis-state:6379/0"
         assert settings.secret_keys == (shell["SECRET_KEY"],)
+        # The image binds a reachable address: serve must accept what compose passes there.
+        assert exposure_problems(settings, bind) == ([], []), name
+        assert settings.public_origin == "http://localhost:8080"  # the quick start's address
+        assert settings.trusted_proxies == (), "nginx forwards no client address to trust"
+        assert settings.metrics_token is None, "no token given: /metrics stays closed"
+        with_token = {**env, "METRICS_TOKEN": interpolate(environment(svc)["METRICS_TOKEN"],
+                                                          {"METRICS_TOKEN": "m" * 20})}  # fmt: skip
+        assert Settings.from_env(with_token).metrics_token == "m" * 20
 
 
 def test_replicas_wait_for_redis_and_have_health_checks() -> None:
@@ -241,7 +253,17 @@ def test_nginx_service_mounts_the_config_and_waits_for_replicas() -> None:
     assert str(nginx["image"]).startswith("nginx")
     assert "8080:80" in [str(p) for p in nginx["ports"]]
     mounts = [str(v).split(":") for v in nginx["volumes"]]
-    assert ["./deploy/nginx.conf", "/etc/nginx/nginx.conf", "ro"] in mounts
+    # A template of the nginx image: its entrypoint fills in the server name and writes
+    # /etc/nginx/nginx.conf (only that variable: NGINX_ENVSUBST_FILTER).
+    assert ["./deploy/nginx.conf", "/etc/nginx/templates/nginx.conf.template", "ro"] in mounts
+    env = environment(nginx)
+    assert env["NGINX_ENVSUBST_OUTPUT_DIR"] == "/etc/nginx"
+    assert re.fullmatch(env["NGINX_ENVSUBST_FILTER"].replace("$$", "$"), "NGINX_SERVER_NAME")
+    # The default server name is the host of the apps' default PUBLIC_ORIGIN.
+    name = interpolate(env["NGINX_SERVER_NAME"], {})
+    for svc in app_services().values():
+        origin = interpolate(environment(svc)["PUBLIC_ORIGIN"], {})
+        assert origin.split("://", 1)[1].split(":")[0] == name
     deps = depends_on(nginx)
     for name in app_services():
         assert name in deps, f"nginx does not wait for {name}"
@@ -275,12 +297,47 @@ def test_nginx_passes_websocket_upgrades_with_long_timeouts() -> None:
         assert seconds(value) >= 3600, f"{name} {value} is too short for long-lived sockets"
 
 
+def test_nginx_answers_only_its_server_name_and_never_serves_metrics() -> None:
+    text = nginx_text()
+    servers = [m.start() for m in re.finditer(r"\bserver\s*\{", text)]
+    assert len(servers) == 2, "a default server and the chat server"
+    default = block(text[servers[0] :], "server")
+    assert directives(default, "listen") == ["80 default_server"]
+    assert directives(default, "return") == ["444"]
+    assert "proxy_pass" not in default
+    chat = block(text[servers[1] :], "server")
+    assert directives(chat, "listen") == ["80"]
+    assert directives(chat, "server_name") == ["${NGINX_SERVER_NAME}"]
+    assert directives(block(chat, "location = /metrics"), "return") == ["404"]
+
+
+def test_prometheus_scrapes_every_replica_with_the_metrics_token() -> None:
+    prometheus = services()["prometheus"]
+    assert prometheus.get("profiles") == ["monitoring"]
+    mounts = [str(v).split(":") for v in prometheus["volumes"]]
+    assert ["./deploy/prometheus.yml", "/etc/prometheus/prometheus.yml", "ro"] in mounts
+    assert all(str(p).startswith("127.0.0.1:") for p in prometheus.get("ports", []))
+    assert prometheus["secrets"] == ["metrics_token"]
+    assert compose()["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
+    for svc in app_services().values():
+        assert environment(svc)["METRICS_TOKEN"] == "${METRICS_TOKEN:-}"
+    config = yaml.safe_load(PROMETHEUS.read_text(encoding="utf-8"))
+    (job,) = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["authorization"] == {
+        "type": "Bearer",
+        "credentials_file": "/run/secrets/metrics_token",
+    }
+    targets = {t for group in job["static_configs"] for t in group["targets"]}
+    assert targets == {f"{name}:8000" for name in app_services()}
+
+
 def test_nginx_passes_host_with_port_and_no_client_address() -> None:
     text = nginx_text()
     for header in ("location /", "location = /ws"):
         loc = block(text, header)
         headers = directives(loc, "proxy_set_header")
-        # $host drops the port, and the app's same-origin check compares Origin with Host.
+        # $host drops the port, and the app compares Host, port included, with PUBLIC_ORIGIN.
         assert "Host $http_host" in headers, header
         for name in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
             assert f'{name} ""' in headers, f"{header} must clear {name}"
@@ -319,9 +376,16 @@ def test_local_rendering_changes_only_addresses_and_paths(tmp_path: Path) -> Non
         assert block(out, header) == block(source, header)
     assert "app1:8000" not in out
     assert "server 127.0.0.1:7 max_fails" in out
+    assert "listen 127.0.0.1:9 default_server;" in out and "listen 127.0.0.1:9;" in out
+    assert "server_name 127.0.0.1 localhost;" in out and "${" not in out
+    named = render(source, listen="127.0.0.1:9", upstreams=["127.0.0.1:7"], workdir=tmp_path,
+                   server_name="chat.example.org")  # fmt: skip
+    assert "server_name chat.example.org;" in named
     with pytest.raises(ValueError, match="listen"):
         render(source.replace("listen 80;", "listen 81;"), listen="x", upstreams=["y"],
                workdir=tmp_path)  # fmt: skip
+    with pytest.raises(ValueError, match="server_name"):
+        render(source, listen="x", upstreams=["y"], workdir=tmp_path, server_name="a; b")
 
 
 # --- Dockerfile ------------------------------------------------------------------------------

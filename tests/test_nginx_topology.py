@@ -42,9 +42,9 @@ ROOM = "anxiety"
 class Nginx:
     """Debian's nginx in the foreground, with every path in `workdir`."""
 
-    def __init__(self, workdir: Path, upstreams: list[str]) -> None:
+    def __init__(self, workdir: Path, upstreams: list[str], port: int | None = None) -> None:
         self.binary = require_binary("nginx")
-        self.port = free_port()
+        self.port = port or free_port()
         self.workdir = workdir
         self.conf = write_nginx_conf(
             workdir, listen=f"127.0.0.1:{self.port}", upstreams=upstreams, error_level="info"
@@ -133,6 +133,7 @@ def topology(tmp_path: Path) -> Iterator[Topology]:
     apps: list[App] = []
     nginx: Nginx | None = None
     prefix = f"t{uuid.uuid4().hex[:10]}"
+    nginx_port = free_port()  # the public origin the apps answer to
     try:
         redis_server.start()
         for i in (1, 2):
@@ -144,11 +145,12 @@ def topology(tmp_path: Path) -> Iterator[Topology]:
                 "PRESENCE_HEARTBEAT_SECONDS": "0.5",
                 "PRESENCE_TTL_SECONDS": "2",
                 "LEAVE_JITTER_SECONDS": "0",  # leaves at once: tests wait on them
+                "PUBLIC_ORIGIN": f"http://127.0.0.1:{nginx_port}",
             }
             app = App(env, tmp_path / f"app{i}.log")
             apps.append(app)
             app.start()
-        nginx = Nginx(nginx_dir, [f"127.0.0.1:{app.port}" for app in apps])
+        nginx = Nginx(nginx_dir, [f"127.0.0.1:{app.port}" for app in apps], nginx_port)
         nginx.start()
         yield Topology(redis_server, apps, nginx)
     finally:
@@ -240,6 +242,36 @@ async def test_browser_origin_and_foreign_origin(topology: Topology) -> None:
     with pytest.raises(InvalidStatus) as refused:
         await websockets.connect(topology.nginx.ws, origin=Origin("https://evil.example"))
     assert refused.value.response.status_code == 403
+
+
+async def test_foreign_host_is_refused_by_nginx_and_by_the_app(topology: Topology) -> None:
+    """The review's DNS-rebinding input through nginx: `Host: evil.example` with
+    `Origin: http://evil.example` got 101 with `server_name _`. Now nginx's default server
+    closes it without a reply; a name nginx serves but that is not PUBLIC_ORIGIN's (another
+    port) passes nginx and is refused by the app."""
+    from tests.test_edges import raw_request
+
+    port = topology.nginx.port
+    for host in ("evil.example", f"evil.example:{port}"):
+        for path, upgrade in (("/ws", True), ("/", False), ("/api/rooms", False)):
+            answer = await raw_request(port, {"Host": host, "Origin": f"http://{host}"},
+                                       path=path, upgrade=upgrade)  # fmt: skip
+            assert answer.status is None, (host, path, answer.status)  # 444: no reply at all
+    other_port = await raw_request(port, {"Host": f"localhost:{port}"}, path="/", upgrade=False)
+    assert other_port.status == 421
+    own = await raw_request(
+        port, {"Host": f"127.0.0.1:{port}", "Origin": f"http://127.0.0.1:{port}"}
+    )
+    assert own.status == 101
+    own.close()
+    foreign_origin = await raw_request(
+        port, {"Host": f"127.0.0.1:{port}", "Origin": "http://evil.example"}
+    )
+    assert foreign_origin.status == 403
+
+
+def test_nginx_does_not_serve_metrics(topology: Topology) -> None:
+    assert get(f"{topology.nginx.http}/metrics")[0] == 404
 
 
 async def test_replica_restart_moves_members_to_the_other(topology: Topology) -> None:

@@ -97,10 +97,14 @@ def _scrape(server: AppServer, token: str | None = None) -> dict[str, float]:
     return values
 
 
+METRICS_TOKEN = "metrics-secret-0123456789"
+
+
 async def test_metrics_parse_and_move_with_traffic(
-    server: AppServer, connect: ConnectClient
+    start_server: StartServer, connect: ConnectClient
 ) -> None:
-    before = await asyncio.to_thread(_scrape, server)
+    server = await start_server(METRICS_TOKEN=METRICS_TOKEN)
+    before = await asyncio.to_thread(_scrape, server, METRICS_TOKEN)
     a = await connect(server.ws)
     b = await connect(server.ws)
     await a.enter(ROOM)
@@ -110,7 +114,7 @@ async def test_metrics_parse_and_move_with_traffic(
     await b.expect("message", text="m19")
     await a.request({"type": "send", "room": ROOM, "text": "call 555-123-4567"})
     await a.request({"type": "mute", "room": ROOM, "participant": "x", "minutes": 1})
-    after = await asyncio.to_thread(_scrape, server)
+    after = await asyncio.to_thread(_scrape, server, METRICS_TOKEN)
     assert after["peer_support_messages_in_total"] - before["peer_support_messages_in_total"] == 20
     assert after["peer_support_deliveries_total"] >= before["peer_support_deliveries_total"] + 40
     assert after["peer_support_connections"] == 2
@@ -122,12 +126,17 @@ async def test_metrics_parse_and_move_with_traffic(
 
 
 async def test_metrics_token(start_server: StartServer) -> None:
-    server = await start_server(METRICS_TOKEN="metrics-secret")
+    closed = await start_server()
+    with pytest.raises(urllib.error.HTTPError) as absent:
+        await asyncio.to_thread(_scrape, closed)
+    absent.value.close()
+    assert absent.value.code == 404  # no token set: nobody reads the counters
+    server = await start_server(METRICS_TOKEN=METRICS_TOKEN)
     with pytest.raises(urllib.error.HTTPError) as refused:
         await asyncio.to_thread(_scrape, server)
     refused.value.close()
     assert refused.value.code == 401
-    assert "peer_support_connections" in await asyncio.to_thread(_scrape, server, "metrics-secret")
+    assert "peer_support_connections" in await asyncio.to_thread(_scrape, server, METRICS_TOKEN)
 
 
 def test_json_logs_carry_no_address_token_or_text(tmp_path: Path) -> None:

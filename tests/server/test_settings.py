@@ -43,6 +43,16 @@ def test_generated_key_is_kept_private_and_reused(tmp_path: Path) -> None:
             {"REDIS_URL": "redis+cluster://a:7000/0", "REDIS_STATE_URL": "redis://b:6379/0"},
             "REDIS_STATE_URL",
         ),
+        ({"PUBLIC_ORIGIN": "chat.example.org"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "ftp://chat.example.org"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "https://chat.example.org/chat"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "https://user@chat.example.org"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "https://chat.example.org:99999"}, "PUBLIC_ORIGIN"),
+        ({"PUBLIC_ORIGIN": "https://"}, "PUBLIC_ORIGIN"),
+        ({"TRUSTED_PROXIES": "nginx"}, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8, *"}, "TRUSTED_PROXIES"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+        ({"METRICS_TOKEN": "has a space in it, long enough"}, "METRICS_TOKEN"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], name: str, tmp_path: Path) -> None:
@@ -68,3 +78,23 @@ def test_the_state_store_defaults_to_the_history_store(tmp_path: Path) -> None:
     assert same.redis_state_url is None
     split = Settings.from_env({**base, "REDIS_STATE_URL": "rediss://b:6380/1"})
     assert split.redis_state_url == "rediss://b:6380/1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "origin"),
+    [
+        ("https://Chat.Example.org/", "https://chat.example.org"),
+        ("https://chat.example.org:443", "https://chat.example.org"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("http://[2001:db8::1]:8080", "http://[2001:db8::1]:8080"),
+    ],
+)
+def test_public_origin_is_normalised(raw: str, origin: str) -> None:
+    settings = Settings.from_env({"SECRET_KEY": "n" * 16, "PUBLIC_ORIGIN": raw})
+    assert settings.public_origin == origin
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = Settings.from_env({"SECRET_KEY": "n" * 16, "TRUSTED_PROXIES": "10.0.0.0/8, ::1"})
+    assert settings.trusted_proxies == ("10.0.0.0/8", "::1")
+    assert Settings.from_env({"SECRET_KEY": "n" * 16}).trusted_proxies == ()
