@@ -80,6 +80,10 @@ class Settings:
     metrics_token: str | None = None
     crisis_file: Path | None = None
     ws_deflate: bool = False
+    # Member-wide report budget (server.limits.Members): reports are a member's voice, but
+    # each one lands in every facilitator's queue.
+    report_burst: int = 5
+    report_per_minute: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -136,6 +140,8 @@ class Settings:
             join_per_second=_float(env, "JOIN_PER_SECOND", 0.5, 0.01, 100000),
             broker_ping_s=_float(env, "BROKER_PING_SECONDS", 5.0, 0.05, 60),
             close_grace_s=_float(env, "CLOSE_GRACE_SECONDS", 2.0, 0.1, 60),
+            report_burst=_int(env, "REPORT_BURST", 5, 1, 1000),
+            report_per_minute=_float(env, "REPORT_PER_MINUTE", 5.0, 0.01, 6000),
         )
 
 
