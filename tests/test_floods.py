@@ -410,3 +410,36 @@ async def test_a_joining_facilitator_gets_a_bounded_queue_with_the_crisis_alert_
     ids = [int(i["id"][1:]) for i in reports]
     assert ids == sorted(ids) and ids[-1] == max(ids)  # the newest 49, in queue order
     assert len(json.dumps(queue)) < 64 * 1024
+
+
+async def test_one_members_reports_share_a_budget_and_merge_across_its_sockets(
+    start_server: StartServer, connect: ConnectClient
+) -> None:
+    server = await start_server(REPORT_BURST="3", REPORT_PER_MINUTE="0.01")
+    fac = await _facilitator(server, connect)
+    await fac.enter(ROOM)
+    speaker = await connect(server.ws)
+    await speaker.enter(ROOM)
+    targets = [(await speaker.say(ROOM, f"message {i}"))["id"] for i in range(3)]
+    first = await connect(server.ws, hello=False)
+    token = (await first.hello())["token"]
+    second = await connect(server.ws, hello=False)
+    await second.hello(token=token)
+    for client in (first, second):
+        await client.enter(ROOM)
+
+    def report(target: int) -> Frame:
+        return {"type": "report", "room": ROOM, "message_id": target, "reason": "r"}
+
+    # the same target from both sockets at once: one item, checked and stored atomically
+    both = await asyncio.gather(first.request(report(targets[0])),
+                                second.request(report(targets[0])))  # fmt: skip
+    assert both[0]["item"] == both[1]["item"]
+    assert sorted(bool(a.get("merged")) for a in both) == [False, True]
+    third = await second.request(report(targets[1]))
+    assert third["type"] == "ack" and "merged" not in third
+    refused = await first.request(report(targets[2]))  # the member's fourth: one budget
+    assert refused["code"] == "rate_limited" and refused["retry_after"] > 0
+    said = await speaker.say(ROOM, "marker")
+    await fac.expect("message", id=said["id"])
+    assert len([f for f in fac.frames if f.get("type") == "reported"]) == 2
