@@ -346,14 +346,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if size > settings.max_frame_bytes:
                     raise ChatError(ErrorCode.TOO_LARGE, "frame is too large")
                 frame, ref = wire.parse(text)  # bounded work; gives the ref for the answer
-            except ChatError as err:
+            except ChatError:
                 # A malformed frame is a strike like a refused one: no client sends them in a row.
                 if frames.settle(False) >= settings.flood_strikes:
                     session.close(CLOSE_FLOODING, "too many malformed frames")
                     return
                 if text is not None:
-                    ref = peek_ref(text)
-                raise err
+                    ref = peek_ref(text)  # not parsed: found by a bounded search, or null
+                raise
             frames.settle(True)
             kind = frame["type"]
             handler = HANDLERS.get(kind)
