@@ -33,7 +33,7 @@ from server.commands import HANDLERS
 from server.direct import DirectWriter, forget_handshake
 from server.hub import Hub
 from server.joining import evict, leave_all, room_state_frame
-from server.limits import AddressCap, Members
+from server.limits import PRESENCE_KINDS, AddressCap, Members, frame_cost, peek_ref
 from server.logs import where
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.metrics import Metrics
@@ -175,7 +175,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     frame_rate = Rate(settings.frame_burst, settings.frame_per_second)
     send_rate = Rate(settings.send_burst, settings.send_per_second)
     join_rate = Rate(settings.join_burst, settings.join_per_second)
-    members = Members(settings.max_sockets_per_member, send_rate, join_rate)
+    report_rate = Rate(settings.report_burst, settings.report_per_minute / 60)
+    members = Members(settings.max_sockets_per_member, send_rate, join_rate, report_rate)
     addresses = AddressCap(settings.max_connections_per_address)
     if settings.redis_url is not None:
         from server.brokers.redis import RedisBroker
@@ -350,17 +351,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ref: str | None = None
         try:
             text = message.get("text")
-            if text is None:
-                raise ChatError(ErrorCode.BAD_REQUEST, "frames must be text (JSON)")
-            if len(text) > settings.max_frame_bytes:
-                raise ChatError(ErrorCode.TOO_LARGE, "frame is too large")
-            frame, ref = wire.parse(text)  # bounded work; gives the ref for the answer
-            wait = session.frames.take(time.time())
+            size = len(text) if text is not None else len(message.get("bytes") or b"")
+            # The frame bucket is taken before any parsing, and a long frame costs more: a
+            # flood of malformed or oversized frames is refused (and closed) like any other.
+            frames = session.frames
+            wait = frames.take(time.time(), frame_cost(size), clears=False)
             if wait > 0:
-                if session.frames.strikes >= settings.flood_strikes:
+                if frames.strikes >= settings.flood_strikes:
                     session.close(CLOSE_FLOODING, "too many frames")
                     return
+                # Not parsed: the ref is found by a bounded search, or null.
+                ref = peek_ref(text) if text is not None else None
                 raise ChatError(ErrorCode.RATE_LIMITED, "too many frames", retry_after=wait)
+            try:
+                if text is None:
+                    raise ChatError(ErrorCode.BAD_REQUEST, "frames must be text (JSON)")
+                if size > settings.max_frame_bytes:
+                    raise ChatError(ErrorCode.TOO_LARGE, "frame is too large")
+                frame, ref = wire.parse(text)  # bounded work; gives the ref for the answer
+            except ChatError:
+                # A malformed frame is a strike like a refused one: no client sends them in a row.
+                if frames.settle(False) >= settings.flood_strikes:
+                    session.close(CLOSE_FLOODING, "too many malformed frames")
+                    return
+                if text is not None:
+                    ref = peek_ref(text)  # not parsed: found by a bounded search, or null
+                raise
+            frames.settle(True)
             kind = frame["type"]
             handler = HANDLERS.get(kind)
             if handler is None:
@@ -369,11 +386,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if kind != "hello":
                     raise ChatError(ErrorCode.HELLO_REQUIRED, "say hello first")
                 _check_member_cap(frame)
-            elif kind in ("join", "leave") and session.joins is not None:
-                # Presence frames follow joins and leaves: a member's churn is bounded here.
-                wait = session.joins.take(time.time())
+            elif kind in PRESENCE_KINDS and session.joins is not None:
+                # Each of these puts a frame into the whole room (presence or hands): the
+                # member's one join budget bounds them together (server.limits). A facilitator
+                # lowering someone else's hand is running the room, not churning it.
+                claim = session.facilitator
+                if not (
+                    kind == "lower_hand"
+                    and frame.get("participant") is not None
+                    and claim is not None
+                    and time.time() < claim.expires_at
+                ):
+                    wait = session.joins.take(time.time())
+                    if wait > 0:
+                        what = "joining" if kind in ("join", "leave") else "changing"
+                        raise ChatError(
+                            ErrorCode.RATE_LIMITED, f"{what} too fast", retry_after=wait
+                        )
+            elif kind == "report" and (share := members.share_of(session.member)) is not None:
+                # Every report lands in each facilitator's queue: a member-wide budget.
+                wait = share.reports.take(time.time())
                 if wait > 0:
-                    raise ChatError(ErrorCode.RATE_LIMITED, "joining too fast", retry_after=wait)
+                    raise ChatError(ErrorCode.RATE_LIMITED, "reporting too fast", retry_after=wait)
             await handler(svc, session, frame, ref)
             if kind == "hello" and session.member is not None:
                 share = members.attach(session.member, time.time())

@@ -17,6 +17,7 @@ from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
 from server import wire
 from server.brokers import PresenceChange
 from server.hub import LocalRoom
+from server.moderate import queue_frame
 from server.replies import ack, membership_of
 from server.services import Services
 from server.session import Membership, Session
@@ -107,7 +108,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         participants = [json.loads(p) for p in await svc.broker.participants(room.id, now_ms)]
         queue = None
         if role is Role.FACILITATOR:
-            queue = [i for i in await svc.broker.queue_items(room.id) if i["status"] == "open"]
+            queue = await queue_frame(svc, room.id)
     except BaseException:
         await _leave(svc, session, membership, local, announce=False)
         raise
@@ -132,7 +133,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     session.deliver(f'{head[:-1]},"history":[{",".join(plan.frames)}]}}')
     session.deliver(room_state_frame(svc, local))
     if queue is not None:
-        session.deliver(wire.encode({"type": "queue", "room": room.id, "items": queue}))
+        session.deliver(queue)
     svc.hub.promote(session, local, plan.last_id)
     hands = {"type": "hands", "room": room.id, "queue": local.view.hands}
     session.deliver(wire.encode(hands))

@@ -25,6 +25,7 @@ from moderation.actions.base import (
     Target,
 )
 from moderation.actions.registry import ACTIONS
+from moderation.queue import queue_page
 from moderation.roles import Role
 from moderation.sanctions import iso_ms
 from rooms.errors import ChatError, ErrorCode
@@ -38,6 +39,7 @@ from server.session import Membership, Session
 __all__ = [
     "MODERATION_HANDLERS",
     "add_queue_item",
+    "queue_frame",
     "support_frame",
     "to_facilitators",
     "to_participant",
@@ -104,7 +106,11 @@ def to_participant(frame: str, participant: str) -> str:
 
 
 async def add_queue_item(svc: Services, room: RoomId, item: AddItem, by: str) -> dict[str, Any]:
-    """Store an item in the room's facilitator queue and show it to the room's facilitators."""
+    """Store an item in the room's facilitator queue and show it to the room's facilitators.
+
+    With `item.open_cap`: an open item of the same kind, `by` and target is returned as it is
+    stored, with `"merged": True`, and nothing is shown again; `by` already having that many
+    open items of the kind is refused with `limit_reached`."""
     body = {
         "kind": item.kind,
         "participant": item.participant,
@@ -115,7 +121,14 @@ async def add_queue_item(svc: Services, room: RoomId, item: AddItem, by: str) ->
         "status": "open",
     }
     keep = svc.settings.audit_days * 86400 * 1000
-    item_id = await svc.broker.queue_add(room, body, keep)
+    if item.open_cap is None:
+        item_id = await svc.broker.queue_add(room, body, keep)
+    else:
+        outcome, item_id = await svc.broker.queue_add_once(room, body, keep, item.open_cap)
+        if outcome == "merged":
+            return {**body, "id": item_id, "merged": True}
+        if outcome == "full":
+            raise ChatError(ErrorCode.LIMIT_REACHED, "too many open reports in this room")
     stored = {**body, "id": item_id}
     await svc.broker.publish(
         room, to_facilitators({"type": "queue_item", "room": room, "item": stored})
@@ -159,6 +172,8 @@ async def _perform(
         return {"id": msg_id}
     elif isinstance(effect, AddItem):
         stored = await add_queue_item(svc, room, effect, by)
+        if stored.get("merged"):
+            return {"item": stored["id"], "merged": True}  # facilitators were told already
         kind = "reported" if effect.kind == "report" else "flagged"
         note_name = "reason" if effect.kind == "report" else "note"
         notice = {"type": kind, "room": room, "participant": effect.participant,
@@ -261,6 +276,17 @@ async def _send_audit(svc: Services, session: Session, room: RoomId, ref: str | 
     session.deliver(
         wire.encode({"type": "audit_log", "ref": ref, "room": room, "entries": entries})
     )
+
+
+async def queue_frame(svc: Services, room: RoomId) -> str:
+    """The `queue` frame a joining facilitator gets: a bounded page of the open items, crisis
+    alerts first (moderation.queue), with `total` open items and `more` when some are left
+    out (resolving items brings them into the page at the next join)."""
+    page = queue_page(await svc.broker.queue_items(room))
+    return wire.encode(
+        {"type": "queue", "room": room, "items": page.items, "total": page.total,
+         "more": page.more}
+    )  # fmt: skip
 
 
 def support_frame(svc: Services, room: RoomId) -> str:

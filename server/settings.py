@@ -103,6 +103,10 @@ class Settings:
     # --- deployment edges: the public origin, trusted proxies (see _edges_from_env) ---
     public_origin: str | None = None
     trusted_proxies: tuple[str, ...] = ()
+    # Member-wide report budget (server.limits.Members): reports are a member's voice, but
+    # each one lands in every facilitator's queue.
+    report_burst: int = 5
+    report_per_minute: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -164,6 +168,8 @@ class Settings:
             # -- identity key ---------------------------------------------------------------
             identity_key=load_identity_key(env),
             redis_state_url=redis_state_url,
+            report_burst=_int(env, "REPORT_BURST", 5, 1, 1000),
+            report_per_minute=_float(env, "REPORT_PER_MINUTE", 5.0, 0.01, 6000),
             **_edges_from_env(env),
         )
 

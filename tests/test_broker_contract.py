@@ -1,5 +1,6 @@
 """The broker contract (server/brokers/__init__.py), held to the same tests on every backend:
-the in-memory broker, Redis, and a three-node Redis Cluster, all real.
+the in-memory broker, one Redis, two Redis servers (history and durable state apart, as
+shipped), and a three-node Redis Cluster, all real.
 
 Grouped by what the broker stores: messages and pub/sub, presence, room state, the queue and
 the audit log, and per-room identity (handles, roles, agreements).
@@ -46,7 +47,7 @@ class Harness:
         return [e[1:] for r, e in self.events if r == room and e.startswith(kind)]
 
 
-@pytest.fixture(params=["memory", "redis", "redis-cluster"])
+@pytest.fixture(params=["memory", "redis", "redis-split", "redis-cluster"])
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     prefix = f"k{uuid.uuid4().hex[:10]}"
     if request.param == "memory":
@@ -54,6 +55,10 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     elif request.param == "redis":
         server: RedisServer = request.getfixturevalue("redis_server")
         broker = open_broker(server.url, prefix)
+    elif request.param == "redis-split":
+        server = request.getfixturevalue("redis_server")
+        state: RedisServer = request.getfixturevalue("redis_state_server")
+        broker = open_broker(server.url, prefix, state.url)
     else:
         cluster: RedisClusterNodes = request.getfixturevalue("redis_cluster")
         broker = open_broker(cluster.url, prefix)
@@ -249,6 +254,28 @@ async def test_queue_items_and_resolution(harness: Harness) -> None:
     assert await b.queue_resolve(ROOM, "no-such-item", "Sam", 60_000) is None
     assert [i["status"] for i in await b.queue_items(ROOM)] == ["open", "resolved", "open"]
     assert await b.queue_items(OTHER) == []
+
+
+async def test_a_report_is_added_once_per_reporter_and_target(harness: Harness) -> None:
+    b = harness.broker
+    first = await b.queue_add_once(ROOM, _item("rude"), 60_000, 3)
+    assert first[0] == "added"
+    assert await b.queue_add_once(ROOM, _item("again"), 60_000, 3) == ("merged", first[1])
+    other = {**_item("spam"), "participant": "p2"}
+    assert (await b.queue_add_once(ROOM, other, 60_000, 3))[0] == "added"
+    by_someone_else = {**_item("rude"), "by": "Calm Owl"}
+    assert (await b.queue_add_once(ROOM, by_someone_else, 60_000, 3))[0] == "added"
+    third = {**_item("x"), "participant": "p3"}
+    assert (await b.queue_add_once(ROOM, third, 60_000, 3))[0] == "added"
+    assert await b.queue_add_once(ROOM, {**_item("x"), "participant": "p4"}, 60_000, 3) == (
+        "full",
+        "",
+    )
+    # resolving the first frees a place, and the same report may be made afresh
+    await b.queue_resolve(ROOM, first[1], "Sam", 60_000)
+    again = await b.queue_add_once(ROOM, _item("rude"), 60_000, 3)
+    assert again[0] == "added" and again[1] != first[1]
+    assert len(await b.queue_items(ROOM)) == 5
 
 
 async def test_audit_keeps_the_newest(harness: Harness) -> None:

@@ -131,6 +131,10 @@ class AddItem:
     participant: ParticipantId | None
     message_id: int | None
     note: str
+    # When set: an open item of the same kind, actor and target is not added again (the
+    # actor is answered with its id), and an actor with this many open items of the kind
+    # is refused `limit_reached`. Checked and stored in one atomic step by the broker.
+    open_cap: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

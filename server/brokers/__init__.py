@@ -226,6 +226,18 @@ class Broker(Protocol):
         """Append `item` to (or remove it from) the JSON-list state field `name` atomically,
         publish the change like `set_field`, and return the new list."""
 
+    # -- reports: one open item per reporter and target -----------------------------------------
+
+    async def queue_add_once(
+        self, room: RoomId, item: dict[str, Any], ttl_ms: int, cap: int
+    ) -> tuple[str, str]:
+        """Add `item` as `queue_add` does, unless the room's queue already holds an open item
+        of the same `kind` and `by` that names the same `participant` and `message_id`: then
+        nothing is stored and ("merged", that item's id) is returned. When `cap` or more open
+        items of that `kind` and `by` exist, nothing is stored and ("full", "") is returned.
+        Else ("added", the new id). The check and the store are one atomic step, so sockets of
+        one reporter on several processes cannot slip a duplicate or an extra item past it."""
+
 
 def open_broker(url: str | None, prefix: str = "psc", state_url: str | None = None) -> Broker:
     """The broker for `url`: Redis Cluster for redis+cluster://, Redis for redis://, rediss://

@@ -348,3 +348,21 @@ class MemoryBroker:
 
     async def audit_entries(self, room: RoomId) -> list[str]:
         return list(self._room(room).audit)
+
+    # -- reports: one open item per reporter and target -----------------------------------------
+
+    async def queue_add_once(
+        self, room: RoomId, item: dict[str, Any], ttl_ms: int, cap: int
+    ) -> tuple[str, str]:
+        state = self._room(room)
+        mine = [
+            i
+            for i in state.queue.values()
+            if i["status"] == "open" and i["kind"] == item["kind"] and i["by"] == item["by"]
+        ]
+        for i in mine:
+            if i["participant"] == item["participant"] and i["message_id"] == item["message_id"]:
+                return "merged", str(i["id"])
+        if len(mine) >= cap:
+            return "full", ""
+        return "added", await self.queue_add(room, item, ttl_ms)

@@ -828,3 +828,18 @@ class RedisBroker:
         return {
             r: len(live) for r, live in zip(rooms, await self._live(rooms, now_ms), strict=True)
         }
+
+    # -- reports: one open item per reporter and target -----------------------------------------
+
+    _queue_once: _Script | None = None  # made on first use, by `_script` (a cluster's own)
+
+    async def queue_add_once(
+        self, room: RoomId, item: dict[str, Any], ttl_ms: int, cap: int
+    ) -> tuple[str, str]:
+        if self._queue_once is None:
+            self._queue_once = self._script(lua.QUEUE_ADD_ONCE)
+        keys = [self._key(room, "queue"), self._key(room, "qseq")]
+        outcome, item_id = await self._run_state(
+            self._queue_once, keys, [json.dumps(item), ttl_ms, cap]
+        )
+        return str(outcome), str(item_id)

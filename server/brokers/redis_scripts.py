@@ -13,6 +13,7 @@ __all__ = [
     "ENSURE_EPOCH",
     "UPDATE_LIST",
     "QUEUE_ADD",
+    "QUEUE_ADD_ONCE",
     "QUEUE_RESOLVE",
     "SET_FIELD",
     "STATE_SNAPSHOT",
@@ -400,4 +401,30 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
+"""
+
+
+# -- reports: one open item per reporter and target ----------------------------------------------
+# KEYS: queue hash, queue counter. ARGV[1] item JSON without id, [2] keep_ms, [3] cap.
+# Returns {'merged', id} for an open item of the same kind, by and target; {'full', ''} when the
+# same kind and by already have cap open items; else {'added', new id} (stored as QUEUE_ADD).
+QUEUE_ADD_ONCE = """
+local item = cjson.decode(ARGV[1])
+local open = 0
+for _, raw in ipairs(redis.call('HVALS', KEYS[1])) do
+  local old = cjson.decode(raw)
+  if old['status'] == 'open' and old['kind'] == item['kind'] and old['by'] == item['by'] then
+    if old['participant'] == item['participant'] and old['message_id'] == item['message_id'] then
+      return {'merged', old['id']}
+    end
+    open = open + 1
+  end
+end
+if open >= tonumber(ARGV[3]) then return {'full', ''} end
+local id = 'q' .. redis.call('INCR', KEYS[2])
+item['id'] = id
+redis.call('HSET', KEYS[1], id, cjson.encode(item))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return {'added', id}
 """

@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 
 from moderation.actions.base import (
+    AddItem,
     Announce,
     ListChange,
     PrivateNotice,
@@ -11,6 +12,7 @@ from moderation.actions.base import (
     Target,
 )
 from moderation.actions.registry import ACTIONS
+from moderation.actions.report import OPEN_REPORTS_PER_REPORTER
 from moderation.roles import Role
 from moderation.sanctions import RoomView
 from rooms.errors import ChatError
@@ -89,3 +91,15 @@ def test_private_conversations() -> None:
     view.apply("conv:c1", {"participant": "m1", "by": "Sam"})
     closed = ACTIONS["private_close"].decide(request(target=None, conversation="c1"), view)
     assert PrivateNotice("private_closed", "c1", MEMBER.participant) in closed.effects
+
+
+def test_a_report_is_added_once_per_target_under_the_reporters_cap() -> None:
+    outcome = ACTIONS["report"].decide(
+        request(Role.MEMBER, participant="m1", reason="unkind"), RoomView()
+    )
+    assert outcome.effects == [
+        AddItem("report", ParticipantId("m1"), None, "unkind", OPEN_REPORTS_PER_REPORTER)
+    ]
+    assert not outcome.audit
+    flagged = ACTIONS["flag"].decide(request(participant="m1", note="check in"), RoomView())
+    assert flagged.effects == [AddItem("flag", ParticipantId("m1"), None, "check in")]  # no cap
