@@ -202,8 +202,11 @@ def detection_form(text: str) -> str:
     Feed it the normalised text (what the room sees); any text is safe, in linear time.
     """
     if text.isascii():
-        # Ordinary messages: only controls could differ, and normalised text has none.
-        return text if text.isprintable() else _STRIP_ASCII.sub("", text)
+        # Ordinary messages: only controls could differ, and normalised text has none (tab and
+        # newline are the only ones it keeps; testing for them is cheaper than a regex scan).
+        if text.isprintable() or text.replace("\n", " ").replace("\t", " ").isprintable():
+            return text
+        return _STRIP_ASCII.sub("", text)
     unseen = _marks_of(text).unseen  # NFKD yields no astral mark from a text without one
     # Drop before NFKD (bounds its reordering) and after it (it decomposes é into e + ◌́).
     return unseen.sub("", unicodedata.normalize("NFKD", unseen.sub("", text)))
