@@ -1,17 +1,20 @@
 """Crisis language: notice it, never block it.
 
-A configurable list of phrases about suicide and self-harm, matched on word boundaries, ignoring
-case and accents. A match never stops a message: the author is privately shown where to get help
+A configurable list of phrases about suicide and self-harm, matched on word boundaries in the
+text the room sees, ignoring case, accents, compatibility forms (fullwidth letters) and every
+invisible character (`rooms.text.detection_form`): a fullwidth `die`, or one split by a zero-width
+space, is `die`. A match never stops a message: the author is privately shown where to get help
 and the room's facilitators are alerted (see `server.moderate`).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from rooms.text import detection_form
 
 __all__ = [
     "DEFAULT_PHRASES",
@@ -34,6 +37,9 @@ DEFAULT_PHRASES: tuple[str, ...] = (
 )  # fmt: skip
 
 
+_APOSTROPHES = str.maketrans("\u2018\u2019\u02bc", "'" * 3)
+
+
 @dataclass(frozen=True, slots=True)
 class Resource:
     """A place to get help: shown to the author, never to the room."""
@@ -52,12 +58,11 @@ DEFAULT_RESOURCES: tuple[Resource, ...] = (
 
 
 def fold(text: str) -> str:
-    """Lowercase without accents and with one kind of apostrophe, for matching."""
+    """The detection form, lowercase, with one kind of apostrophe: phrases and messages alike."""
     if text.isascii():  # most messages: nothing to decompose
-        return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.replace("\u2019", "'").replace("\u2018", "'")
+        return detection_form(text).casefold()
+    # Casefold before and after: it can yield marks (İ, ǰ), and NFKD can yield capitals (㎒).
+    return detection_form(text.casefold()).casefold().translate(_APOSTROPHES)
 
 
 class CrisisDetector:

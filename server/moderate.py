@@ -30,7 +30,7 @@ from moderation.roles import Role
 from moderation.sanctions import iso_ms
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId, RoomId
-from rooms.text import normalize
+from rooms.text import normalize, prepare
 from server import wire
 from server.replies import membership_of
 from server.services import Services
@@ -168,7 +168,8 @@ async def _perform(
     elif isinstance(effect, Announce):
         from server.posting import publish_text
 
-        msg_id = await publish_text(svc, session, membership, effect.text, {"kind": "announcement"})
+        text = prepare(effect.text, svc.settings.max_text_chars)
+        msg_id = await publish_text(svc, session, membership, text, {"kind": "announcement"})
         return {"id": msg_id}
     elif isinstance(effect, AddItem):
         stored = await add_queue_item(svc, room, effect, by)

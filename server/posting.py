@@ -1,7 +1,8 @@
 """Posting messages: `send`, and the one path every message takes to the room.
 
 Checks come from the process's local view (no network round trip), the text is prepared once,
-and one broker call stores and publishes it.
+every guard reads that prepared text (what the room will see), and one broker call stores and
+publishes it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from moderation.actions.base import AddItem
 from moderation.contact import find_contact_details
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
-from rooms.text import normalize, prepare
+from rooms.text import PreparedText, normalize, prepare
 from server import wire
 from server.moderate import add_queue_item, support_frame, to_facilitators
 from server.replies import ack, iso, membership_of
@@ -78,11 +79,15 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             raise ChatError(
                 ErrorCode.BAD_REQUEST, f"cw must be text of at most {_CW_CHARS} characters"
             ) from None
+    # Normalised once, before any guard: the contact guard and the crisis detector read exactly
+    # the text the room would get (a check on the raw frame is slipped past by what
+    # normalisation removes, such as a zero-width space inside a number).
+    text = prepare(raw, svc.settings.max_text_chars)
     if (
         private_to is None
         and role is not Role.FACILITATOR
         and not membership.room.allow_contact_details
-        and (found := find_contact_details(raw)) is not None
+        and (found := find_contact_details(text.text)) is not None
     ):
         # Kept from the room; only the author is told, with the reason.
         held = {"type": "held", "ref": ref, "room": membership.room.id,
@@ -92,11 +97,11 @@ async def send(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         return
     if conversation is not None:
         extra["conversation"] = conversation
-    msg_id = await publish_text(svc, session, membership, raw, extra, private_to)
+    msg_id = await publish_text(svc, session, membership, text, extra, private_to)
     membership.last_sent_ms = now_ms
     svc.metrics.messages_in += 1
     ack(session, ref, room=membership.room.id, id=msg_id)
-    if svc.crisis.detector.matches(raw) and role is not Role.FACILITATOR:
+    if role is not Role.FACILITATOR and svc.crisis.detector.matches(text.text):
         await _crisis(svc, session, membership, msg_id)
 
 
@@ -116,12 +121,11 @@ async def publish_text(
     svc: Services,
     session: Session,
     membership: Membership,
-    raw: str,
+    text: PreparedText,
     extra: dict[str, Any],
     private_to: str | None = None,
 ) -> int:
-    """Prepare the text once, then store and publish the message in one broker round trip."""
-    text = prepare(raw, svc.settings.max_text_chars)
+    """Store and publish the prepared text in one broker round trip."""
     room = membership.room.id
     now = svc.now()
     head = wire.encode({"type": "message", "room": room, "id": 0})[:-2]

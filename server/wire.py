@@ -2,7 +2,8 @@
 
 Parsing is strict and bounded: one JSON object per text frame, no duplicate keys, no NaN or
 Infinity, no nesting past a small depth, no over-long numbers, no unpaired surrogate escapes.
-Every fault raises `ChatError` with a stable code; nothing here echoes the frame's content.
+Every fault raises `ChatError` with a stable code, carrying the frame's `ref` whenever the frame
+parsed far enough for it to be read; nothing here echoes the frame's content.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from typing import Any
 
 from rooms.errors import ChatError, ErrorCode
@@ -30,17 +32,42 @@ MAX_DEPTH = 4  # a client frame is flat; a little room for future nested fields
 MAX_KEYS = 32
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    if len(pairs) > MAX_KEYS:
-        raise ChatError(ErrorCode.BAD_REQUEST, "too many fields")
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise ChatError(ErrorCode.BAD_REQUEST, "duplicate field")
-    return obj
+class _Faults:
+    """What the JSON parser's hooks found wrong. Raising inside a hook would lose the frame
+    before its `ref` is known; the first fault is kept and raised once the ref has been read."""
 
+    __slots__ = ("first", "ref_unclear")
 
-def _no_constant(name: str) -> Any:
-    raise ChatError(ErrorCode.BAD_REQUEST, "NaN and Infinity are not valid JSON")
+    def __init__(self) -> None:
+        self.first: str | None = None
+        self.ref_unclear = False  # two `ref` keys: which one the client meant is unknown
+
+    def clear(self) -> None:
+        self.first = None
+        self.ref_unclear = False
+
+    def _note(self, message: str) -> None:
+        if self.first is None:
+            self.first = message
+
+    def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)  # the frame is within MAX_FRAME_BYTES: this much work is bounded
+        if len(pairs) > MAX_KEYS:
+            self._note("too many fields")
+        if len(obj) != len(pairs):
+            self._note("duplicate field")
+            self.ref_unclear |= sum(key == "ref" for key, _ in pairs) > 1
+        return obj
+
+    def constant(self, name: str) -> None:
+        self._note("NaN and Infinity are not valid JSON")
+
+    def integer(self, digits: str) -> int:
+        try:
+            return int(digits)
+        except ValueError:  # past Python's digit limit
+            self._note("number is too long")
+            return 0
 
 
 def _depth_ok(text: str) -> bool:
@@ -72,6 +99,31 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+# One decoder per thread, reused (building one per frame costs more than parsing a small frame);
+# `parse` never awaits, so one frame's faults cannot mix with another's.
+_PER_THREAD = threading.local()
+
+
+def _decoder() -> tuple[_Faults, json.JSONDecoder]:
+    try:
+        pair: tuple[_Faults, json.JSONDecoder] = _PER_THREAD.pair
+    except AttributeError:
+        faults = _Faults()
+        decoder = json.JSONDecoder(
+            object_pairs_hook=faults.pairs, parse_constant=faults.constant, parse_int=faults.integer
+        )
+        pair = (faults, decoder)
+        _PER_THREAD.pair = pair
+    return pair
+
+
+def _answerable(ref: Any, faults: _Faults) -> str | None:
+    """The ref an error can carry: one that can be sent back exactly as it came, else None."""
+    if not isinstance(ref, str) or len(ref) > MAX_REF_CHARS or faults.ref_unclear:
+        return None
+    return ref if _LONE_SURROGATE.search(ref) is None else None
+
+
 def parse(raw: str) -> tuple[dict[str, Any], str | None]:
     """The frame as a dict and its `ref` (None when absent).
 
@@ -83,19 +135,19 @@ def parse(raw: str) -> tuple[dict[str, Any], str | None]:
     # character walk for every ordinary frame.
     if raw.count("[") + raw.count("{") > MAX_DEPTH and not _depth_ok(raw):
         raise ChatError(ErrorCode.BAD_REQUEST, "frame is nested too deeply")
+    faults, decoder = _decoder()
+    faults.clear()
     try:
-        frame = json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    except ChatError:
-        raise
+        frame = decoder.decode(raw)
     except (ValueError, RecursionError):
-        # ValueError covers malformed JSON and integers past Python's digit limit.
         raise ChatError(ErrorCode.BAD_REQUEST, "frame is not valid JSON") from None
     if not isinstance(frame, dict):
         raise ChatError(ErrorCode.BAD_REQUEST, "frame must be a JSON object")
-    # Only an escape can produce a surrogate: text off the wire was valid UTF-8.
-    if "\\u" in raw and _has_lone_surrogate(frame):
-        raise ChatError(ErrorCode.BAD_REQUEST, "text holds an unpaired surrogate escape")
     ref = frame.get("ref")
+    # Only an escape can produce a surrogate: text off the wire was valid UTF-8.
+    if faults.first is not None or ("\\u" in raw and _has_lone_surrogate(frame)):
+        message = faults.first or "text holds an unpaired surrogate escape"
+        raise ChatError(ErrorCode.BAD_REQUEST, message, ref=_answerable(ref, faults))
     if ref is not None and (not isinstance(ref, str) or len(ref) > MAX_REF_CHARS):
         raise ChatError(ErrorCode.BAD_REQUEST, f"ref must be a string of at most {MAX_REF_CHARS}")
     if not isinstance(frame.get("type"), str):

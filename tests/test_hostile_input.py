@@ -334,3 +334,125 @@ async def test_token_in_the_url_is_never_read(server: AppServer, connect: Connec
     await raw.send_json({"type": "join", "room": ROOM})
     assert (await raw.receive())[0]["code"] == "hello_required"
     await raw.close()
+
+
+# -- text the room sees: guards read it, normalisation keeps what scripts need ------------------
+
+# Contact details hidden by characters that normalisation removes or that detection folds: each
+# is held, never shown to anyone (issue 12, item 2).
+HIDDEN_CONTACT_DETAILS = {
+    "call me 555\u200b-123\u200b-4567": "phone",
+    "5\x015\x015\x01-1\x012\x013-4567": "phone",
+    "555\u2060123\u20604567": "phone",
+    "+44\u20607700\u2060900\u2060123": "phone",
+    "bob.smith@\ufeffexample.com": "email",
+    "bob.smith\uff20example.com": "email",
+    "@\u200bbobsmith99": "social",
+    "instagram\u200b.com/bobsmith99": "social",
+    "\uff15\uff15\uff15-\uff11\uff12\uff13-\uff14\uff15\uff16\uff17": "phone",  # fullwidth digits
+}
+
+
+async def test_hidden_contact_details_are_held(
+    start_server: StartServer, connect: ConnectClient
+) -> None:
+    server = await start_server(SEND_BURST="50", SEND_PER_SECOND="50")
+    author = await connect(server.ws)
+    reader = await connect(server.ws)
+    await author.enter(ROOM)
+    await reader.enter(ROOM)
+    for text, kind in HIDDEN_CONTACT_DETAILS.items():
+        answer = await author.request({"type": "send", "room": ROOM, "text": text})
+        assert answer["type"] == "held", (text, answer)
+        assert answer["reason"] == "contact_details" and answer["kind"] == kind
+    # normalisation comes first: too long is too long, whatever it holds
+    too_long = "call 555-123-4567 " + "x" * 2000
+    answer = await author.request({"type": "send", "room": ROOM, "text": too_long})
+    assert answer["code"] == "too_large"
+    said = await author.say(ROOM, "after the held ones")
+    await reader.expect("message", id=said["id"])
+    assert [f["text"] for f in reader.frames if f["type"] == "message"] == ["after the held ones"]
+    late = await connect(server.ws)
+    assert [m["text"] for m in (await late.join(ROOM))["history"]] == ["after the held ones"]
+
+
+async def test_crisis_language_split_by_an_invisible_character_alerts(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    staff = await connect(server.ws, hello=False)
+    token = TokenService((TEST_SECRET,), 3600).issue_facilitator("Sam", None, 1)
+    assert (await staff.hello(facilitator_token=token))["role"] == "facilitator"
+    await staff.enter(ROOM)
+    member = await connect(server.ws)
+    joined = await member.enter(ROOM)
+    ack = await member.request(
+        {"type": "send", "room": ROOM, "text": "some days I want to d\u200bie"}
+    )
+    assert ack["type"] == "ack", ack
+    msg = await staff.expect("message", id=ack["id"])
+    assert msg["text"] == "some days I want to die"  # what the room sees is what was checked
+    await member.expect("support")
+    alert = await staff.expect("alert", message_id=ack["id"])
+    assert alert["participant"] == joined["participant"]
+
+
+async def test_unpaired_surrogate_error_carries_the_ref(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    client = await connect(server.ws)
+    await client.enter(ROOM)
+    await client.send_raw('{"type":"send","room":"r","text":"\\ud800","ref":"x1"}')
+    error = await client.expect("error", ref="x1")
+    assert error["code"] == "bad_request" and "surrogate" in error["message"]
+    # the other faults found while parsing keep the ref too, when it can be read
+    for raw, ref in (
+        ('{"type":"send","room":"anxiety","text":"a","text":"b","ref":"x2"}', "x2"),
+        ('{"type":"join","room":"anxiety","since":NaN,"ref":"x3"}', "x3"),
+        ('{"type":"join","room":"anxiety","since":' + "9" * 5000 + ',"ref":"x4"}', "x4"),
+        (json.dumps({f"k{i}": i for i in range(40)} | {"type": "join", "ref": "x5"}), "x5"),
+    ):
+        await client.send_raw(raw)
+        assert (await client.expect("error", ref=ref))["code"] == "bad_request"
+    # a ref that cannot be echoed is not: the error has none
+    await client.send_raw('{"type":"send","room":"anxiety","text":"\\ud800","ref":"a\\udc00"}')
+    assert (await client.expect("error", ref=None))["code"] == "bad_request"
+
+
+PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+
+
+async def test_normalisation_keeps_joiners_and_drops_what_hides(
+    start_server: StartServer, connect: ConnectClient
+) -> None:
+    server = await start_server(SEND_BURST="50", SEND_PER_SECOND="50")
+    author = await connect(server.ws)
+    reader = await connect(server.ws)
+    await author.enter(ROOM)
+    await reader.enter(ROOM)
+    delivered = {
+        "👩\u200d👩\u200d👧": "👩\u200d👩\u200d👧",
+        PERSIAN: PERSIAN,  # "I want": the ZWNJ is part of the spelling
+        "क्\u200dष": "क्\u200dष",  # Devanagari half form
+        "അവന്\u200d": "അവന്\u200d",  # Malayalam chillu (ZWJ at the word's end)
+        "\u200dhi\u200d\u200d there\u200c": "hi there",
+        "❤\ufe0f": "❤\ufe0f",
+        "hi\U000e0069\U000e0067\U000e006e\U000e006f\U000e0072\U000e0065 there": "hi there",
+        "a\u180eb\ufff9c\ufffad\ufffb": "abcd",
+        "one\u2028\u2028\u2029\u2029\u2028two": "one\n\ntwo",
+        "a" + "\u0336" * 1500: "a" + "\u0336" * 4,
+    }
+    for raw, text in delivered.items():
+        said = await author.say(ROOM, raw)
+        assert (await reader.expect("message", id=said["id"]))["text"] == text, raw
+    for invisible in ("\u3164", "\u2800", "\u00ad", "\u034f", "\ufe0f", " \u3164\u2800 \n",
+                      "\U000e0041\U000e0042", "\u200d\u200c", "\u115f\u1160\uffa0"):  # fmt: skip
+        answer = await author.request({"type": "send", "room": ROOM, "text": invisible})
+        assert answer["code"] == "bad_request" and answer["message"] == "text is empty"
+        answer = await author.request(
+            {"type": "send", "room": ROOM, "text": "visible", "cw": invisible}
+        )
+        assert answer["code"] == "bad_request", answer
+    said = await author.request(
+        {"type": "send", "room": ROOM, "text": "x", "cw": "\u200bgrief\U000e0041"}
+    )
+    assert (await reader.expect("message", id=said["id"]))["cw"] == "grief"

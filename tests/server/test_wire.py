@@ -48,3 +48,39 @@ def test_field_helpers() -> None:
 
 def test_encode_is_compact_and_keeps_unicode() -> None:
     assert encode({"type": "x", "t": "é<3"}) == '{"type":"x","t":"é<3"}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ('{"type":"send","room":"r","text":"\\ud800","ref":"x1"}', "unpaired surrogate"),
+        ('{"type":"send","text":"a","text":"b","ref":"x1"}', "duplicate field"),
+        ('{"type":"join","since":NaN,"ref":"x1"}', "NaN"),
+        ('{"type":"join","since":' + "9" * 5000 + ',"ref":"x1"}', "number is too long"),
+        ('{"ref":"x1","type":"x",' + ",".join(f'"k{i}":1' for i in range(40)) + "}",
+         "too many fields"),
+        ('{"type":"x","a":{"b":"\\udc00"},"ref":"x1"}', "unpaired surrogate"),
+    ],
+)  # fmt: skip
+def test_every_fault_after_the_frame_parsed_carries_its_ref(raw: str, message: str) -> None:
+    with pytest.raises(ChatError) as err:
+        parse(raw)
+    assert err.value.code == "bad_request" and message in err.value.message
+    assert err.value.extra["ref"] == "x1"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"type":"x","ref":"a","ref":"b"}', '{"type":"x","text":"\\ud800","ref":"r\\udfff"}',
+     '{"type":"x","n":NaN,"ref":5}', '{"type":"x","n":NaN,"ref":"' + "r" * 65 + '"}'],
+)  # fmt: skip
+def test_a_ref_that_cannot_be_sent_back_is_left_out(raw: str) -> None:
+    with pytest.raises(ChatError) as err:
+        parse(raw)
+    assert err.value.code == "bad_request" and err.value.extra.get("ref") is None
+
+
+def test_a_fault_does_not_leak_into_the_next_frame() -> None:
+    with pytest.raises(ChatError):
+        parse('{"type":"x","n":NaN}')
+    assert parse('{"type":"x","n":1,"ref":"ok"}') == ({"type": "x", "n": 1, "ref": "ok"}, "ok")
