@@ -22,6 +22,7 @@ from typing import Any
 from moderation.roles import Role
 from moderation.sanctions import RoomView, iso_ms
 from rooms.ids import ParticipantId, RoomId
+from server import envelope as envelopes
 from server.brokers import Broker, BrokerUnavailable
 from server.direct import text_frame
 from server.metrics import Metrics
@@ -74,14 +75,6 @@ class LocalRoom:
         return not self.sessions and not self.joining
 
 
-def _message_id(frame: str) -> int | None:
-    """The `id` of a `message` frame, None for other frames (only used while joining)."""
-    if not frame.startswith('{"type":"message"'):
-        return None
-    value = json.loads(frame).get("id")
-    return value if isinstance(value, int) else None
-
-
 class Hub:
     """Local fan-out and presence for one process. `process` names it in presence entries."""
 
@@ -104,7 +97,7 @@ class Hub:
         room = self.rooms.get(room_id)
         if room is None:
             return
-        if envelope.startswith("R"):
+        if envelope.startswith(envelopes.ROOM):
             frame = envelope[1:]
             data = frame.encode()  # once for every socket of the room
             framed = text_frame(data)  # likewise
@@ -229,7 +222,7 @@ class Hub:
         pending = room.joining.pop(session, [])
         room.sessions.add(session)
         for frame in pending:
-            msg_id = _message_id(frame)
+            msg_id = envelopes.message_id(frame)
             if msg_id is None or msg_id > after_id:
                 session.deliver(frame)
 
@@ -321,10 +314,9 @@ class Hub:
             for summary in gone:
                 frame = {"type": "presence", "room": room_id, "members": live.members}
                 frame.update(event="leave", **summary)
-                await self.broker.publish(room_id, "R" + encode(frame))
+                await self.broker.publish(room_id, envelopes.to_room(frame))
             if any(s.get("role") == Role.FACILITATOR.value for s in gone):
-                staff = {"k": "staff", "n": live.facilitators}
-                await self.broker.publish(room_id, "C" + encode(staff))
+                await self.broker.publish(room_id, envelopes.staff(live.facilitators))
 
     def all_sessions(self) -> set[Session]:
         """Every joined or joining socket of this process."""

@@ -14,6 +14,7 @@ from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from rooms.history import replay
 from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
+from server import envelope as envelopes
 from server import wire
 from server.brokers import PresenceChange
 from server.hub import LocalRoom
@@ -156,10 +157,9 @@ async def _announce_presence(
     room = membership.room.id
     presence = {"type": "presence", "room": room, "members": change.members}
     presence.update(event=event, **membership.summary())
-    await svc.broker.publish(room, "R" + wire.encode(presence))
+    await svc.broker.publish(room, envelopes.to_room(presence))
     if membership.role is Role.FACILITATOR:
-        staff = {"k": "staff", "n": change.facilitators}
-        await svc.broker.publish(room, "C" + wire.encode(staff))
+        await svc.broker.publish(room, envelopes.staff(change.facilitators))
 
 
 def room_state_frame(svc: Services, local: LocalRoom) -> str:
@@ -307,9 +307,9 @@ async def _announce_update(svc: Services, membership: Membership, staff: bool = 
     live = (await svc.broker.directory([room], int(svc.now() * 1000)))[room]
     presence = {"type": "presence", "room": room, "members": live.members, "event": "update"}
     presence.update(summary)
-    await svc.broker.publish(room, "R" + wire.encode(presence))
+    await svc.broker.publish(room, envelopes.to_room(presence))
     if staff:
-        await svc.broker.publish(room, "C" + wire.encode({"k": "staff", "n": live.facilitators}))
+        await svc.broker.publish(room, envelopes.staff(live.facilitators))
 
 
 async def end_standing(svc: Services, session: Session, reason: str) -> None:

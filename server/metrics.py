@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from server.envelope import MESSAGE_START
+
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -107,7 +109,7 @@ class Metrics:
         """Count a fan-out; every Nth message frame also measures its latency from `ts`."""
         self.deliveries += sockets
         self._sample += 1
-        if self._sample < LATENCY_SAMPLE_EVERY or not frame.startswith('{"type":"message"'):
+        if self._sample < LATENCY_SAMPLE_EVERY or not frame.startswith(MESSAGE_START):
             return
         self._sample = 0
         at = frame.rfind('"ts":"')

@@ -31,6 +31,7 @@ from moderation.sanctions import iso_ms
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId, RoomId
 from rooms.text import normalize, prepare
+from server import envelope as envelopes
 from server import wire
 from server.replies import membership_of
 from server.services import Services
@@ -42,7 +43,6 @@ __all__ = [
     "queue_frame",
     "support_frame",
     "to_facilitators",
-    "to_participant",
 ]
 
 _STATE_KEEP_MS = 31 * 86400 * 1000
@@ -92,17 +92,9 @@ def parse_fields(spec: ActionSpec, frame: dict[str, Any], svc: Services) -> dict
 
 
 def to_facilitators(frame: dict[str, Any], participant: str | None = None) -> str:
-    """A control envelope that every process delivers to the room's facilitators only (and to
-    `participant`, if given)."""
-    event = {"k": "to", "role": Role.FACILITATOR.value, "frame": wire.encode(frame)}
-    if participant is not None:
-        event["participant"] = participant
-    return "C" + wire.encode(event)
-
-
-def to_participant(frame: str, participant: str) -> str:
-    """A control envelope delivered to one participant's sockets only."""
-    return "C" + wire.encode({"k": "to", "participant": participant, "frame": frame})
+    """An envelope every process delivers to the room's facilitators only (and to
+    `participant`'s sockets, if given)."""
+    return envelopes.to_role(frame, Role.FACILITATOR, participant)
 
 
 async def add_queue_item(svc: Services, room: RoomId, item: AddItem, by: str) -> dict[str, Any]:
@@ -154,16 +146,16 @@ async def _perform(
         await svc.broker.publish(room, to_facilitators(frame, effect.participant))
         if effect.kind == "private_opened":
             await svc.broker.publish(
-                room, to_participant(support_frame(svc, room), effect.participant)
+                room, envelopes.to_participant(support_frame(svc, room), effect.participant)
             )
     elif isinstance(effect, DeleteMessage):
         await svc.broker.delete_message(room, effect.message_id)
         deleted = {"type": "deleted", "room": room, "message_id": effect.message_id}
-        await svc.broker.publish(room, "R" + wire.encode(deleted))
+        await svc.broker.publish(room, envelopes.to_room(deleted))
     elif isinstance(effect, EndSession):
         epoch = await svc.broker.reset_history(room)
-        await svc.broker.publish(room, "R" + wire.encode({"type": "session_ended", "room": room}))
-        await svc.broker.publish(room, "C" + wire.encode({"k": "reset", "epoch": epoch}))
+        await svc.broker.publish(room, envelopes.to_room({"type": "session_ended", "room": room}))
+        await svc.broker.publish(room, envelopes.reset(epoch))
         return {"epoch": epoch}
     elif isinstance(effect, Announce):
         from server.posting import publish_text

@@ -14,6 +14,7 @@ from moderation.contact import find_contact_details
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from rooms.text import PreparedText, normalize, prepare
+from server import envelope as envelopes
 from server import wire
 from server.moderate import add_queue_item, support_frame, to_facilitators
 from server.replies import ack, iso, membership_of
@@ -128,8 +129,8 @@ async def publish_text(
     """Store and publish the prepared text in one broker round trip."""
     room = membership.room.id
     now = svc.now()
-    head = wire.encode({"type": "message", "room": room, "id": 0})[:-2]
-    tail = wire.encode(
+    head = envelopes.message_head(room)
+    tail = envelopes.message_tail(
         {
             "participant": membership.participant,
             "handle": membership.handle,
@@ -141,6 +142,6 @@ async def publish_text(
         }
     )
     msg_id, _ = await svc.broker.publish_message(
-        room, head, "," + tail[1:], int(now * 1000), svc.limits, private_to
+        room, head, tail, int(now * 1000), svc.limits, private_to
     )
     return msg_id

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from rooms.ids import ParticipantId, RoomId
+from server import envelope
 from server.brokers import Broker, HistoryLimits, open_broker
 from tests.support import RedisClusterNodes, RedisServer, timeout
 
@@ -71,11 +72,11 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
 
 
 def _head(room: RoomId) -> str:
-    return json.dumps({"type": "message", "room": room, "id": 0}, separators=(",", ":"))[:-2]
+    return envelope.message_head(room)
 
 
 async def _post(h: Harness, room: RoomId, text: str, now_ms: int = 1_000, **kw: object) -> int:
-    tail = "," + json.dumps({"text": text}, separators=(",", ":"))[1:]
+    tail = envelope.message_tail({"text": text})
     msg_id, _ = await h.broker.publish_message(room, _head(room), tail, now_ms, LIMITS, **kw)  # type: ignore[arg-type]
     return msg_id
 
@@ -102,7 +103,7 @@ async def test_history_is_bounded_and_remembers_its_floor(harness: Harness) -> N
     h = harness
     small = HistoryLimits(5, 60_000)
     for i in range(8):
-        tail = "," + json.dumps({"text": f"m{i}"})[1:]
+        tail = envelope.message_tail({"text": f"m{i}"})
         await h.broker.publish_message(ROOM, _head(ROOM), tail, 1_000 + i, small)
     page = await h.broker.history(ROOM, 2_000, small)
     assert [i for i, _ in page.entries] == [4, 5, 6, 7, 8] and page.floor == 3
@@ -141,6 +142,27 @@ async def test_a_private_message_is_delivered_but_never_stored(harness: Harness)
     assert h.of(ROOM) == []
     assert (await h.broker.history(ROOM, 2_000, LIMITS)).entries == []
     assert await h.broker.get_message(ROOM, msg_id) is None
+
+
+async def test_envelopes_are_the_envelope_modules(harness: Harness) -> None:
+    """What a backend builds itself (the Redis scripts build a message frame from head, id and
+    tail, the private delivery and the first epoch's `reset`) is what server/envelope.py says."""
+    h = harness
+    await h.broker.subscribe(ROOM)
+    head, tail = envelope.message_head(ROOM), envelope.message_tail({"text": "é <3"})
+    msg_id, epoch = await h.broker.publish_message(ROOM, head, tail, 1_000, LIMITS)
+    private_id, _ = await h.broker.publish_message(ROOM, head, tail, 1_000, LIMITS, "p9")
+    await h.until(
+        lambda: bool(h.of(ROOM)) and any('"to"' in c for c in h.of(ROOM, "C")), "two envelopes"
+    )
+    assert [e for r, e in h.events if e[0] == envelope.ROOM] == [
+        envelope.ROOM + head + str(msg_id) + tail
+    ]
+    private = envelope.private_message(head + str(private_id) + tail, "p9")
+    controls = [e for r, e in h.events if e[0] == envelope.CONTROL]
+    assert json.loads(controls[-1][1:]) == json.loads(private[1:])
+    # Redis announces a room's first epoch; the memory broker has nothing to announce
+    assert controls[:-1] in ([], [envelope.reset(epoch)])
 
 
 async def test_only_subscribed_rooms_are_delivered(harness: Harness) -> None:

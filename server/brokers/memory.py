@@ -16,6 +16,7 @@ from typing import Any
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
+from server import envelope as envelopes
 from server.brokers import (
     IDENTITY_SWEEP,
     DirectoryEntry,
@@ -134,15 +135,14 @@ class MemoryBroker:
         state.seq += 1
         frame = f"{head}{state.seq}{tail}"
         if private_to is not None:
-            event = {"k": "to", "role": "facilitator", "participant": private_to, "frame": frame}
-            self._deliver(room, "C" + json.dumps(event))
+            self._deliver(room, envelopes.private_message(frame, private_to))
             return state.seq, state.epoch
         if limits.max_messages > 0:
             state.history.append((state.seq, now_ms, frame))
         else:
             state.floor = state.seq
         state.trim(now_ms, limits)
-        self._deliver(room, "R" + frame)
+        self._deliver(room, envelopes.ROOM + frame)
         return state.seq, state.epoch
 
     async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
@@ -318,9 +318,7 @@ class MemoryBroker:
             state.fields.pop(name, None)
         else:
             state.fields[name] = value
-        self._deliver(
-            room, 'C{"k":"set","f":' + json.dumps(name) + ',"v":' + (value or "null") + "}"
-        )
+        self._deliver(room, envelopes.field_set(name, value))
 
     async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
         state = self._room(room)

@@ -27,6 +27,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
+from server import envelope as envelopes
 from server.brokers import (
     IDENTITY_SWEEP,
     BrokerUnavailable,
@@ -48,7 +49,8 @@ _RECONNECT_DELAYS = (0.05, 0.1, 0.25, 0.5, 1.0)
 # A subscription that heard none of its own pings for this many intervals is taken for dead:
 # a connection can stop delivering without any error (a stalled proxy, a half-open socket).
 _SILENT_INTERVALS = 3
-_MESSAGE_PREFIX = 'R{"type":"message","room":'
+# The control events the broker keeps track of: epochs and field versions.
+_TRACKED = (envelopes.CONTROL + '{"k":"reset"', envelopes.CONTROL + '{"k":"set"')
 # How long a history begun anew after a loss keeps its epoch before its first message sets the
 # room's own expiry (as after `end_session`).
 _EPOCH_KEEP_MS = 7 * 86400 * 1000
@@ -56,26 +58,6 @@ _EPOCH_KEEP_MS = 7 * 86400 * 1000
 
 class _SilentSubscription(Exception):
     """The subscription connection stopped delivering without an error."""
-
-
-def _message_id(envelope: str) -> int | None:
-    """The `id` of an envelope holding a `message` frame, read without parsing the JSON (every
-    delivery passes here); None for any other envelope."""
-    if not envelope.startswith(_MESSAGE_PREFIX):
-        return None
-    start = envelope.find(',"id":', len(_MESSAGE_PREFIX))
-    if start < 0:
-        return None
-    start += 6
-    end = start
-    while end < len(envelope) and envelope[end].isdigit():
-        end += 1
-    return int(envelope[start:end]) if end > start else None
-
-
-def _set_event(name: str, value_json: str, version: int) -> str:
-    """The control event of a state change: field, new JSON value (null: cleared), version."""
-    return f'C{{"k":"set","f":{json.dumps(name)},"v":{value_json},"n":{version}}}'
 
 
 def _json_or_none(raw: str) -> Any:
@@ -419,13 +401,13 @@ class RedisBroker:
                 )
             if epoch is not None and known is not None and epoch != known:
                 # Lost and begun anew while we were away: what we hold of it is void.
-                self._deliver(room, 'C{"k":"reset","epoch":' + json.dumps(epoch) + "}")
+                self._deliver(room, envelopes.reset(epoch))
                 self._last_id[room] = int(seq or 0)
             elif epoch is not None:
                 for _, entry in entries:
                     if entry and "f" in entry:
                         before = self._last_id.get(room, 0)
-                        self._deliver(room, "R" + str(entry["f"]))
+                        self._deliver(room, envelopes.ROOM + str(entry["f"]))
                         self.recovered += self._last_id.get(room, 0) > before
             self._catch_up_fields(room, fields, version)
 
@@ -448,20 +430,17 @@ class RedisBroker:
                 continue
             value = current.get(name)
             if known.get(name) != value:
-                event = {"k": "set", "f": name, "v": value}
-                self._deliver(room, "C" + json.dumps(event, separators=(",", ":")))
+                self._deliver(room, envelopes.field_set(name, stored.get(name)))
 
     def _deliver(self, room: RoomId, envelope: str) -> None:
         """Hand one envelope of a subscribed room to the hub, once: a message whose id was
         delivered already (caught up from history, then heard live) is dropped."""
-        msg_id = _message_id(envelope)
+        msg_id = envelopes.message_id(envelope)
         if msg_id is not None:
             if msg_id <= self._last_id.get(room, 0):
                 return
             self._last_id[room] = msg_id
-        elif envelope.startswith(('C{"k":"reset"', 'C{"k":"set"')) and not self._track(
-            room, envelope
-        ):
+        elif envelope.startswith(_TRACKED) and not self._track(room, envelope):
             return
         if self._on_event is not None:
             self._on_event(room, envelope)
@@ -682,7 +661,7 @@ class RedisBroker:
         version = await self._run_state(
             self._set_field, self._state_keys(room), [name, value or "", ttl_ms]
         )
-        await self.publish(room, _set_event(name, value or "null", int(version)))
+        await self.publish(room, envelopes.field_set(name, value, int(version)))
 
     async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
         keys = [self._key(room, "queue"), self._key(room, "qseq")]
@@ -818,7 +797,7 @@ class RedisBroker:
         raw, version = await self._run_state(
             self._update_list, self._state_keys(room), [name, item, "1" if add else "0", ttl_ms]
         )
-        await self.publish(room, _set_event(name, str(raw), int(version)))
+        await self.publish(room, envelopes.field_set(name, str(raw), int(version)))
         items: list[str] = json.loads(raw)
         return items
 
