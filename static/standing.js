@@ -1,36 +1,28 @@
 // Facilitator standing as the client sees it: which frames only a facilitator receives, and
 // what to tell the person when the server ends their standing (`facilitator_ended`, see
-// docs/protocol.md "Losing facilitator standing"). Pure, so `node --test tests/static/` runs it.
-"use strict";
+// docs/protocol.md "Losing facilitator standing"). Pure: `node --test tests/static/` imports it
+// as the page does.
 
-(function (root, factory) {
-  const api = factory();
-  if (typeof module === "object" && module.exports) module.exports = api;
-  else root.Standing = api;
-})(typeof self !== "undefined" ? self : globalThis, () => {
-  // Frames the server sends to facilitators only. After standing ends the server sends none;
-  // one already on its way when the client dropped facilitator mode is ignored, not shown.
-  const FACILITATOR_ONLY = Object.freeze(new Set([
-    "queue", "queue_item", "resolved", "alert", "reported", "flagged", "audit_log",
-    "mood_summary",
-  ]));
+// Frames the server sends to facilitators only. After standing ends the server sends none;
+// one already on its way when the client dropped facilitator mode is ignored, not shown.
+export const FACILITATOR_ONLY = Object.freeze(new Set([
+  "queue", "queue_item", "resolved", "alert", "reported", "flagged", "audit_log",
+  "mood_summary",
+]));
 
-  // Only reasons the contract names are put into words; anything else reads as plain "ended".
-  const REASONS = Object.freeze({ expired: "expired", revoked: "revoked" });
+// Only reasons the contract names are put into words; anything else reads as plain "ended".
+const REASONS = Object.freeze({ expired: "expired", revoked: "revoked" });
 
-  /** True for a frame a member must never act on. */
-  function facilitatorOnly(type) {
-    return FACILITATOR_ONLY.has(type);
-  }
+/** True for a frame a member must never act on. */
+export function facilitatorOnly(type) {
+  return FACILITATOR_ONLY.has(type);
+}
 
-  /** What the person is told, in plain words, when standing ends; `inRoom` picks the ending. */
-  function endedText(reason, inRoom) {
-    const why = Object.prototype.hasOwnProperty.call(REASONS, reason) ? ` (${REASONS[reason]})`
-      : "";
-    const next = inRoom ? "You can stay in the room as a member." :
-      "You can carry on as a member.";
-    return `Your facilitator access has ended${why}. ${next}`;
-  }
-
-  return { FACILITATOR_ONLY, facilitatorOnly, endedText };
-});
+/** What the person is told, in plain words, when standing ends; `inRoom` picks the ending. */
+export function endedText(reason, inRoom) {
+  const why = Object.prototype.hasOwnProperty.call(REASONS, reason) ? ` (${REASONS[reason]})`
+    : "";
+  const next = inRoom ? "You can stay in the room as a member." :
+    "You can carry on as a member.";
+  return `Your facilitator access has ended${why}. ${next}`;
+}

@@ -1,9 +1,8 @@
 // node --test tests/static/: what the web client keeps in this browser (static/device.js).
-"use strict";
 
-const test = require("node:test");
-const assert = require("node:assert/strict");
-const Device = require("../../static/device.js");
+import test from "node:test";
+import assert from "node:assert/strict";
+import * as Device from "../../static/device.js";
 
 // The Web Storage interface (getItem, setItem, removeItem, key, length) over a Map: the
 // functions under test touch storage only through it, as in the page.

@@ -1,9 +1,8 @@
 // node --test tests/static/: facilitator standing in the web client (static/standing.js).
-"use strict";
 
-const test = require("node:test");
-const assert = require("node:assert/strict");
-const Standing = require("../../static/standing.js");
+import test from "node:test";
+import assert from "node:assert/strict";
+import * as Standing from "../../static/standing.js";
 
 test("the person is told plainly why standing ended and that they may stay", () => {
   assert.equal(Standing.endedText("expired", true),
