@@ -17,7 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ModelError", "Participant", "RoomModel", "Snapshot"]
+__all__ = ["ModelError", "Participant", "RoomModel", "Snapshot", "differences"]
 
 Frame = dict[str, Any]
 
@@ -202,14 +202,16 @@ class RoomModel:
         self.queue = {str(item["id"]): item for item in frame["items"]}
 
     def _queue_item(self, frame: Frame) -> None:
-        if self.queue is None:
-            raise ModelError("queue_item before the queue")
         item = frame["item"]
-        self.queue[str(item["id"])] = item
+        self._open_queue("queue_item")[str(item["id"])] = item
 
     def _resolved(self, frame: Frame) -> None:
-        if self.queue is not None:
-            self.queue.pop(str(frame["item"]), None)
+        self._open_queue("resolved").pop(str(frame["item"]), None)
+
+    def _open_queue(self, kind: str) -> dict[str, Frame]:
+        if self.queue is None:
+            raise ModelError(f"{kind} before the queue")
+        return self.queue
 
     def _private_opened(self, frame: Frame) -> None:
         participant = frame.get("participant")
@@ -246,3 +248,20 @@ _HANDLERS = {
     "private_closed": RoomModel._private_closed,
     "joined": RoomModel._joined,
 }
+
+
+def differences(got: Snapshot, want: Snapshot) -> list[str]:
+    """Where two pictures differ, one line per field, or per key of the fields that map ids:
+    `field[key]: got … , want …` (empty when they are equal)."""
+    lines = []
+    for name in (f.name for f in dataclasses.fields(Snapshot)):
+        a, b = getattr(got, name), getattr(want, name)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(a.keys() | b.keys()):
+                if a.get(key) != b.get(key):
+                    lines.append(f"{name}[{key}]: got {a.get(key)!r}, want {b.get(key)!r}")
+        else:
+            lines.append(f"{name}: got {a!r}, want {b!r}")
+    return lines

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.room_model import ModelError, Participant, RoomModel
+from tests.room_model import ModelError, Participant, RoomModel, differences
 
 ROOM = "anxiety"
 ME = "5b8ee2acaf956c92"
@@ -206,10 +206,11 @@ def test_a_queue_page_that_leaves_items_out_is_refused() -> None:
         model.apply({"type": "queue", "room": ROOM, "items": [], "total": 60, "more": True})
 
 
-def test_queue_item_before_the_queue_is_refused() -> None:
+@pytest.mark.parametrize("kind", ["queue_item", "resolved"])
+def test_queue_changes_before_the_queue_are_refused(kind: str) -> None:
     model = RoomModel.from_joined(joined("facilitator"))
-    with pytest.raises(ModelError, match="before the queue"):
-        model.apply({"type": "queue_item", "room": ROOM, "item": item("q1")})
+    with pytest.raises(ModelError, match=f"{kind} before the queue"):
+        model.apply({"type": kind, "room": ROOM, "item": item("q1")})
 
 
 @pytest.mark.parametrize("kind", ["queue", "queue_item", "resolved"])
@@ -314,3 +315,17 @@ def test_events_after_a_join_equal_a_later_join() -> None:
         [room_state(facilitator_present=True), {"type": "hands", "room": ROOM, "queue": [OTHER]}]
     )
     assert late.snapshot().without("aaaaaaaaaaaaaaaa") == watcher.snapshot()
+
+
+def test_differences_name_each_field_and_each_id_that_differs() -> None:
+    model = facilitator_model()
+    want = model.snapshot()
+    assert differences(want, want) == []
+    model.apply(presence("update", OTHER, "Lucky Alpaca", 2, listening=True))
+    model.apply({"type": "hands", "room": ROOM, "queue": [OTHER]})
+    assert differences(model.snapshot(), want) == [
+        f"participants[{OTHER}]: got Participant(handle='Lucky Alpaca', role='member', "
+        "listening=True), want Participant(handle='Lucky Alpaca', role='member', "
+        "listening=False)",
+        f"hands: got ('{OTHER}',), want None",
+    ]

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_SECRET, ConnectClient, StartServer
-from tests.room_model import RoomModel, Snapshot
+from tests.room_model import RoomModel, Snapshot, differences
 from tests.support import SCALE, Client, RedisServer, ServerProcess, timeout
 from tests.test_moderation import facilitator_token
 
@@ -60,6 +60,10 @@ async def next_frame(
             continue
 
 
+class Divergence(AssertionError):
+    """What a newcomer is told differs from what the watchers rebuilt from events."""
+
+
 class Watcher:
     """A client that stays in the room and folds every frame it receives into its model."""
 
@@ -83,6 +87,8 @@ class Scene:
         self.urls = urls
         self.connect = connect
         self.placed = 0
+        self.where: dict[Client, str] = {}
+        self.tokens: dict[Client, str] = {}
         self.checks = 0
         self.fresh_tokens: dict[str, str] = {}
         self.member: Watcher | None = None
@@ -98,17 +104,46 @@ class Scene:
         self.placed += 1
         return self.urls[self.placed % len(self.urls)]
 
-    async def client(self, token: str | None = None) -> Client:
-        fields = {} if token is None else {"token": token}
-        client = await self.connect(self._url(), hello=False)
-        await client.hello(**fields)
+    async def client(self, like: Client | None = None) -> Client:
+        """A member's socket; `like`: another socket of that member, on the other process
+        (if there are two)."""
+        url = self._url()
+        fields = {} if like is None else {"token": self.tokens[like]}
+        if like is not None and len(self.urls) > 1:
+            url = next(u for u in self.urls if u != self.where[like])
+        client = await self.connect(url, hello=False)
+        self.tokens[client] = (await client.hello(**fields))["token"]
+        self.where[client] = url
         return client
 
-    async def facilitator(self, name: str, hours: float = 1) -> Client:
-        client = await self.connect(self._url(), hello=False)
-        welcome = await client.hello(facilitator_token=facilitator_token(name, [ROOM], hours))
+    async def facilitator(self, name: str, hours: float = 1, like: Client | None = None) -> Client:
+        """A facilitator's socket; `like`: the same member again, on
+        the same process as that earlier socket."""
+        url = self._url() if like is None else self.where[like]
+        fields = {"facilitator_token": facilitator_token(name, [ROOM], hours)}
+        if like is not None:
+            fields["token"] = self.tokens[like]
+        client = await self.connect(url, hello=False)
+        welcome = await client.hello(**fields)
         assert welcome["role"] == "facilitator"
+        self.where[client] = url
+        self.tokens[client] = welcome["token"]
         return client
+
+    async def open(self) -> Client:
+        """The watchers, an acting facilitator (returned) and the checkpoint line, checked."""
+        member = await self.client()
+        self.member = Watcher(member, await self.enter(member))
+        wren = await self.facilitator("Wren")
+        self.staff = Watcher(wren, await self.enter(wren))
+        sam = await self.facilitator("Sam")
+        await self.enter(sam)
+        line = {"type": "private_open", "participant": self.member.participant}
+        opened = await self.ok(sam, line)
+        self.line = opened["conversation"]
+        await self.wait_all("private_opened", conversation=self.line)
+        await self.check("two watchers, a facilitator and a private line")
+        return sam
 
     async def enter(self, client: Client) -> Frame:
         """join and agree: the agree is answered after the join's presence was published."""
@@ -119,10 +154,12 @@ class Scene:
         assert answer["type"] == "ack", (frame["type"], answer)
         return answer
 
-    async def wait_all(self, kind: str, **match: Any) -> None:
-        """Every watcher received a frame of `kind` matching `match` since its last check."""
+    async def wait_all(self, kind: str, staff_only: bool = False, **match: Any) -> None:
+        """Every watcher (or only the facilitator) received a frame of `kind` matching `match`
+        since its last check."""
         for watcher in self.watchers:
-            await next_frame(watcher.client, watcher.applied, kind, **match)
+            if watcher is self.staff or not staff_only:
+                await next_frame(watcher.client, watcher.applied, kind, **match)
 
     async def settle(self) -> list[Snapshot]:
         """Wait for a checkpoint to reach both watchers; their pictures after it."""
@@ -137,7 +174,9 @@ class Scene:
     async def check(self, label: str) -> None:
         """The watchers' pictures equal what a member and a facilitator joining now are told."""
         member_view, staff_view = await self.settle()
-        assert member_view.public() == staff_view.public(), f"{label}: the watchers disagree"
+        diff = "\n".join(differences(member_view.public(), staff_view.public()))
+        if diff:
+            raise Divergence(f"{label}: the watchers disagree:\n{diff}")
         await self._fresh(label, facilitator=False, want=member_view.public())
         await self._fresh(label, facilitator=True, want=staff_view)
 
@@ -166,7 +205,9 @@ class Scene:
             got = model.snapshot().without(pid)
             if not facilitator:
                 got = got.public()
-            assert got == want, f"{label}: a {kind} joining now is told otherwise"
+            diff = "\n".join(differences(got, want))
+            if got != want:
+                raise Divergence(f"{label}: a {kind} joining now is told otherwise:\n{diff}")
             await self.ok(client, {"type": "leave"})
             await self.wait_all("presence", event="leave", participant=pid)
         finally:
@@ -178,17 +219,7 @@ async def run_scenario(scene: Scene) -> None:
     s = scene
     ok = s.ok
 
-    # Setup: the watchers, an acting facilitator, and the checkpoint line.
-    watcher = await s.client()
-    s.member = Watcher(watcher, await s.enter(watcher))
-    wren = await s.facilitator("Wren")
-    s.staff = Watcher(wren, await s.enter(wren))
-    sam = await s.facilitator("Sam")
-    await s.enter(sam)
-    opened = await ok(sam, {"type": "private_open", "participant": s.member.participant})
-    s.line = opened["conversation"]
-    await s.wait_all("private_opened", conversation=s.line)
-    await s.check("two watchers, a facilitator and a private line")
+    sam = await s.open()
 
     ana = await s.client()
     ana_joined = await s.enter(ana)
@@ -208,7 +239,7 @@ async def run_scenario(scene: Scene) -> None:
     await s.check("send with a content warning")
     crisis = await ok(ana, {"type": "send", "text": "some days I want to die"})
     # The alert is raised after the ack: wait for it, the last frame it brings.
-    await next_frame(s.staff.client, s.staff.applied, "alert", message_id=crisis["id"])
+    await s.wait_all("alert", staff_only=True, message_id=crisis["id"])
     await s.check("send with crisis language: an alert for facilitators")
     held = await ana.request({"type": "send", "room": ROOM, "text": "text me on 555-123-4567"})
     assert held["type"] == "held", held
@@ -302,6 +333,12 @@ async def run_scenario(scene: Scene) -> None:
     await ana.close()
     await s.wait_all("presence", event="leave", participant=ana_id)
     await s.check("a member's connection drops")
+    # Within FACILITATOR_GRACE_SECONDS (30) a dropped facilitator stays present, and coming
+    # back to the same process changes nothing for the room.
+    await sam.close()
+    sam = await s.facilitator("Sam", like=sam)
+    await s.enter(sam)
+    await s.check("a facilitator's connection drops and comes back")
     await ok(sam, {"type": "leave"})
     await s.check("a facilitator leaves")
 
@@ -347,3 +384,57 @@ async def test_fresh_join_equals_events_across_two_processes(
     two_processes: list[ServerProcess], connect: ConnectClient
 ) -> None:
     await run_scenario(Scene([server.ws for server in two_processes], connect))
+
+
+# A join writes the participant's presence summary (listening: false, its own role) when it is
+# their first socket on this process, but announces `presence` only when it is their first
+# socket anywhere. A participant already present elsewhere (another process, or a facilitator
+# held present by FACILITATOR_GRACE_SECONDS) has the stored summary changed silently: the room
+# keeps the old one, a newcomer is told the new one.
+SILENT_SUMMARY = (
+    "join overwrites the stored presence summary of a participant already present without a "
+    "presence update: the room keeps the old listening/role, a newcomer is told the new one"
+)
+
+
+@pytest.mark.xfail(strict=True, raises=Divergence, reason=SILENT_SUMMARY)
+async def test_listening_facilitator_back_within_the_grace(
+    start_server: StartServer, connect: ConnectClient
+) -> None:
+    server = await start_server(**LIMITS)
+    s = Scene([server.ws], connect)
+    sam = await s.open()
+    await s.ok(sam, {"type": "listen"})
+    await s.check("a facilitator listens")
+    await sam.close()  # held present for FACILITATOR_GRACE_SECONDS (30)
+    sam = await s.facilitator("Sam", like=sam)
+    await s.enter(sam)
+    await s.check("a listening facilitator comes back within the grace")
+
+
+@pytest.mark.cluster
+@pytest.mark.xfail(strict=True, raises=Divergence, reason=SILENT_SUMMARY)
+async def test_second_tab_of_a_listening_member_on_another_process(
+    two_processes: list[ServerProcess], connect: ConnectClient
+) -> None:
+    s = Scene([server.ws for server in two_processes], connect)
+    await s.open()
+    ana = await s.client()
+    await s.enter(ana)
+    await s.ok(ana, {"type": "listen"})
+    await s.check("a member listens")
+    tab = await s.client(like=ana)
+    await s.enter(tab)
+    await s.check("a second tab of the listening member, on the other process")
+
+
+@pytest.mark.cluster
+@pytest.mark.xfail(strict=True, raises=Divergence, reason=SILENT_SUMMARY)
+async def test_member_tab_of_a_facilitator_on_another_process(
+    two_processes: list[ServerProcess], connect: ConnectClient
+) -> None:
+    s = Scene([server.ws for server in two_processes], connect)
+    sam = await s.open()
+    tab = await s.client(like=sam)  # the facilitator's member token, no facilitator token
+    await s.enter(tab)
+    await s.check("a facilitator's second tab, as a member, on the other process")
