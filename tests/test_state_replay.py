@@ -117,8 +117,7 @@ class Scene:
         return client
 
     async def facilitator(self, name: str, hours: float = 1, like: Client | None = None) -> Client:
-        """A facilitator's socket; `like`: the same member again, on
-        the same process as that earlier socket."""
+        """A facilitator's socket; `like`: that member again, on the process of that socket."""
         url = self._url() if like is None else self.where[like]
         fields = {"facilitator_token": facilitator_token(name, [ROOM], hours)}
         if like is not None:
@@ -146,7 +145,8 @@ class Scene:
         return sam
 
     async def enter(self, client: Client) -> Frame:
-        """join and agree: the agree is answered after the join's presence was published."""
+        """join and agree. A socket's frames are handled one after the other, so the agree is
+        answered after everything the join published (presence, and `staff` for a facilitator)."""
         return await client.enter(ROOM)
 
     async def ok(self, client: Client, frame: Frame) -> Frame:
