@@ -19,6 +19,7 @@ __all__ = [
     "MemberId",
     "ParticipantId",
     "RoomId",
+    "facilitator_participant_id",
     "handle_candidate",
     "is_valid_room_id",
     "participant_id",
@@ -66,6 +67,12 @@ def _digest(key: bytes, *parts: str) -> bytes:
 def participant_id(key: bytes, member: MemberId, room: RoomId) -> ParticipantId:
     """The member's id in `room`: 16 hex characters, the same on every process holding `key`."""
     return ParticipantId(_digest(key, "participant", member, room)[:8].hex())
+
+
+def facilitator_participant_id(key: bytes, facilitator: str, room: RoomId) -> ParticipantId:
+    """A facilitator's id in `room`, from the facilitator token's id (not from whatever member
+    token came with it): the same on every device, and apart from every member's."""
+    return ParticipantId(_digest(key, "facilitator", facilitator, room)[:8].hex())
 
 
 def handle_candidate(key: bytes, member: MemberId, room: RoomId, attempt: int) -> str:

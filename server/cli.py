@@ -113,7 +113,9 @@ def _facilitator_token(args: argparse.Namespace) -> int:
     tokens = TokenService(
         settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
     )
-    print(tokens.issue_facilitator(name, args.room or None, args.hours))
+    token = tokens.issue_facilitator(name, args.room or None, args.hours)
+    print(f"--id {tokens.read_facilitator(token).id}", file=sys.stderr)
+    print(token)
     return 0
 
 

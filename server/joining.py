@@ -13,7 +13,13 @@ from typing import Any
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from rooms.history import replay
-from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
+from rooms.ids import (
+    ParticipantId,
+    RoomId,
+    facilitator_participant_id,
+    handle_candidate,
+    participant_id,
+)
 from server import envelope as envelopes
 from server import wire
 from server.brokers import PresenceChange
@@ -71,13 +77,14 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     if len(session.rooms) >= svc.settings.max_rooms_per_socket:
         raise ChatError(ErrorCode.LIMIT_REACHED, "too many rooms on one connection")
     assert session.member is not None
-    pid = participant_id(svc.tokens.identity_key, session.member, room.id)
     claim = session.facilitator
-    role = (
-        Role.FACILITATOR
-        if claim is not None and claim.may_moderate(room.id, svc.now())
-        else Role.MEMBER
-    )
+    key = svc.tokens.identity_key
+    if claim is not None and claim.may_moderate(room.id, svc.now()):
+        # Known by the token's id: one participant and handle on every device and reconnect,
+        # and never the same participant as a member-only tab of the same browser.
+        role, pid = Role.FACILITATOR, facilitator_participant_id(key, claim.id, room.id)
+    else:
+        role, pid = Role.MEMBER, participant_id(key, session.member, room.id)
     # Attach (subscribe, load the room's state) and check before claiming a handle: a refused
     # join writes nothing to the room's identity state.
     local = await svc.hub.attach(session, room.id)
@@ -147,6 +154,10 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             session.deliver(wire.encode(notice))
     if change is not None and change.changed:
         await _announce_presence(svc, membership, "join", change)
+    elif change is not None and change.summary_changed:
+        # Present already (another process, or a reconnect within a delayed leave), and this
+        # socket's summary replaced the one the room was shown: tell the room.
+        await _announce_update(svc, membership, staff=True)
 
 
 async def _announce_presence(

@@ -34,6 +34,7 @@ class FacilitatorClaim:
     name: str
     rooms: frozenset[RoomId] | None
     expires_at: float
+    id: str = ""  # what the facilitator is known by in rooms (and revoked by)
 
     def may_moderate(self, room: RoomId, now: float) -> bool:
         """True while the token is unexpired and names `room` (or names no room)."""
@@ -74,10 +75,24 @@ class TokenService:
             raise ChatError(ErrorCode.UNAUTHORIZED, "token is not valid")
         return MemberId(member)
 
-    def issue_facilitator(self, name: str, rooms: list[str] | None, hours: float) -> str:
-        """A facilitator token for `rooms` (None: all), valid for `hours`."""
+    def issue_facilitator(
+        self, name: str, rooms: list[str] | None, hours: float, facilitator_id: str | None = None
+    ) -> str:
+        """A facilitator token for `rooms` (None: all), valid for `hours`, naming the
+        facilitator's id (a new random one unless given)."""
         expires = time.time() + hours * 3600
-        return self._facilitator.dumps({"n": name, "r": rooms, "e": expires})
+        fid = facilitator_id or "f" + secrets.token_hex(8)
+        return self._facilitator.dumps({"i": fid, "n": name, "r": rooms, "e": expires})
+
+    @staticmethod
+    def facilitator_id_of(claim_data: dict[str, Any]) -> str:
+        """The id a token's data names; a token made before ids existed gets one derived from
+        what it says (name and expiry), stable for that token."""
+        fid = claim_data.get("i")
+        if isinstance(fid, str) and 0 < len(fid) <= 64:
+            return fid
+        seed = f"{claim_data.get('n')}\x1f{claim_data.get('e')}".encode()
+        return "t" + hashlib.sha256(seed).hexdigest()[:16]
 
     def read_facilitator(self, token: str) -> FacilitatorClaim:
         """The claim a facilitator token carries; `unauthorized` if invalid or expired."""
@@ -92,7 +107,9 @@ class TokenService:
         ):
             raise ChatError(ErrorCode.UNAUTHORIZED, "facilitator token is not valid")
         room_set = None if rooms is None else frozenset(RoomId(r) for r in rooms)
-        return FacilitatorClaim(name=name, rooms=room_set, expires_at=float(expires))
+        return FacilitatorClaim(
+            name=name, rooms=room_set, expires_at=float(expires), id=self.facilitator_id_of(data)
+        )
 
     @staticmethod
     def _load(serializer: URLSafeTimedSerializer, token: str, max_age: int | None) -> Any:

@@ -68,6 +68,7 @@ class PresenceChange:
     changed: bool
     members: int
     facilitators: int = 0
+    summary_changed: bool = False  # enter only: present already, stored summary was different
 
 
 @dataclass(frozen=True, slots=True)

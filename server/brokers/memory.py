@@ -211,9 +211,10 @@ class MemoryBroker:
     ) -> PresenceChange:
         state = self._room(room)
         first = participant not in state.live(now_ms)
+        replaced = not first and state.info.get(participant) != info
         state.presence[(participant, process)] = now_ms + ttl_ms
         state.info[participant] = info
-        return PresenceChange(first, len(state.live(now_ms)), state.staff(now_ms))
+        return PresenceChange(first, len(state.live(now_ms)), state.staff(now_ms), replaced)
 
     async def presence_exit(
         self, room: RoomId, participant: ParticipantId, process: str, now_ms: int

@@ -714,8 +714,10 @@ class RedisBroker:
         ttl_ms: int,
     ) -> PresenceChange:
         args = [participant, process, now_ms, ttl_ms, info]
-        first, count, staff = await self._run(self._enter, self._presence_keys(room), args)
-        return PresenceChange(bool(first), int(count), int(staff))
+        first, count, staff, replaced = await self._run(
+            self._enter, self._presence_keys(room), args
+        )
+        return PresenceChange(bool(first), int(count), int(staff), bool(replaced))
 
     async def presence_exit(
         self, room: RoomId, participant: ParticipantId, process: str, now_ms: int

@@ -239,13 +239,15 @@ PRESENCE_ENTER = (
     + """
 local before = live_ids(ARGV[3])
 local first = before[ARGV[1]] and 0 or 1
+local replaced = 0
+if first == 0 and redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[5] then replaced = 1 end
 redis.call('ZADD', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1] .. '|' .. ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
 local keep = math.max(tonumber(ARGV[4]) * 4, 120000)
 redis.call('PEXPIRE', KEYS[1], keep)
 redis.call('PEXPIRE', KEYS[2], keep)
 local ids, count = live_ids(ARGV[3])
-return {first, count, staff(ids)}
+return {first, count, staff(ids), replaced}
 """
 )
 
