@@ -138,22 +138,20 @@ def test_delete_removes_a_stored_message_and_refuses_an_unknown_one() -> None:
 
 @pytest.mark.parametrize("name", ["flag", "report"])
 def test_a_flag_or_report_of_a_message_names_its_author(name: str) -> None:
-    note = "note" if name == "flag" else "reason"
-    about = replace(request(target=None, message_id=7, **{note: "n"}),
-                    message_author=ParticipantId("m9"))  # fmt: skip
+    note: dict[str, Any] = {"note" if name == "flag" else "reason": "n"}
+    about = replace(request(target=None, message_id=7, **note), message_author=ParticipantId("m9"))
     (item,) = ACTIONS[name].decide(about, RoomView()).effects
     assert isinstance(item, AddItem)
     assert (item.kind, item.participant, item.message_id) == (name, "m9", 7)
     # A participant named as well is the one the item is about, whoever wrote the message.
-    both = replace(about, fields={"participant": "m1", "message_id": 7, note: "n"}, target=MEMBER)
+    both = replace(about, fields={"participant": "m1", "message_id": 7, **note}, target=MEMBER)
     (item,) = ACTIONS[name].decide(both, RoomView()).effects
     assert isinstance(item, AddItem) and (item.participant, item.message_id) == ("m1", 7)
     with pytest.raises(ChatError) as err:
-        ACTIONS[name].decide(request(target=None, message_id=8, **{note: "n"}), RoomView())
+        ACTIONS[name].decide(request(target=None, message_id=8, **note), RoomView())
     assert err.value.code == "not_found"
     with pytest.raises(ChatError) as err:
-        ACTIONS[name].decide(request(target=STRANGER, participant="zz", **{note: "n"}),
-                             RoomView())  # fmt: skip
+        ACTIONS[name].decide(request(target=STRANGER, participant="zz", **note), RoomView())
     assert err.value.code == "not_found"
 
 
