@@ -36,13 +36,13 @@ class Session:
         """The session window (start, end) that is running at `now` or comes next after it."""
         local = now.astimezone(self.tz)
         days_ahead = (self.weekday - local.weekday()) % 7
-        for offset in (days_ahead - 7, days_ahead, days_ahead + 7):
-            day = local.date() + dt.timedelta(days=offset)
-            start = dt.datetime.combine(day, self.start, tzinfo=self.tz)
-            end = start + dt.timedelta(minutes=self.minutes)
-            if end > now:
-                return start, end
-        raise AssertionError("unreachable: a weekly window always lies ahead")
+        # Last week's window may still be running (a session past midnight); if not, this
+        # week's, else next week's: it starts after today, so at most two steps are taken.
+        day = local.date() + dt.timedelta(days=days_ahead - 7)
+        start = dt.datetime.combine(day, self.start, tzinfo=self.tz)
+        while start + dt.timedelta(minutes=self.minutes) <= now:
+            start += dt.timedelta(days=7)  # wall-clock arithmetic: the same local time
+        return start, start + dt.timedelta(minutes=self.minutes)
 
 
 @dataclass(frozen=True, slots=True)

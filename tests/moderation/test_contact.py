@@ -14,6 +14,7 @@ from moderation.contact import find_contact_details
         ("snap: bluebird22", "social"),
         ("instagram.com/someone", "social"),
         ("find me on t.me/someone", "social"),
+        ("find me @sunny_day later", "social"),  # a bare handle, no site named
     ],
 )
 def test_contact_details_found(text: str, kind: str) -> None:
@@ -23,7 +24,8 @@ def test_contact_details_found(text: str, kind: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["I slept 8 hours", "it was 2019 and 2020", "year 1999 2000", "I take 20mg twice",
-     "it is 12:30 now", "see you at 10am", "day 1234567 of recovery", "<3 & thanks"],
+     "it is 12:30 now", "see you at 10am", "day 1234567 of recovery", "<3 & thanks",
+     "meet @ 5pm", "me @ home"],
 )  # fmt: skip
 def test_everyday_numbers_pass(text: str) -> None:
     assert find_contact_details(text) is None

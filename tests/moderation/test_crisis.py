@@ -42,6 +42,7 @@ def test_operator_configuration() -> None:
         {"phrases": "x"},
         {"resources": []},
         {"resources": [{"name": "x"}]},
+        {"resources": ["Samaritans (UK), call 116 123"]},
     ]
     for bad in bads:
         with pytest.raises(ValueError, match="crisis file"):

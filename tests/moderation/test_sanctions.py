@@ -78,3 +78,38 @@ def test_lock_admits_who_was_present() -> None:
     view.check_join(P, Role.MEMBER, 0)
     with pytest.raises(ChatError):
         view.check_join(ParticipantId("newcomer"), Role.MEMBER, 0)
+
+
+def test_unknown_fields_are_ignored() -> None:
+    assert RoomView.from_fields({"colour": '"blue"', "mood:p1": "1"}) == RoomView()
+
+
+def test_pause_and_a_closed_conversation() -> None:
+    view = RoomView()
+    view.apply("pause", {"by": "Sam"})
+    paused = view.paused
+    view.apply("pause", None)
+    assert (paused, view.paused) == (True, False)
+    view.apply("conv:c1", {"participant": "p1", "by": "Sam"})
+    view.apply("conv:c2", {"participant": "p2", "by": "Sam"})
+    view.apply("conv:c1", None)
+    view.apply("conv:c1", None)  # idempotent
+    assert view.conversations == {"c2": {"participant": "p2", "by": "Sam"}}
+
+
+def test_public_state_is_what_room_state_carries() -> None:
+    view = RoomView()
+    view.apply("lock", {"by": "Sam", "admitted": []})
+    view.apply("slow", 20)
+    view.apply("pause", {"by": "Sam"})
+    view.apply("turn", "p2")
+    view.apply("mute:p1", {"until": 2_000_000, "reason": "private", "by": "Sam"})
+    assert view.state(requires_facilitator=True) == {
+        "locked": True, "slow": 20, "paused": True, "waiting": True,
+        "facilitator_present": False, "turn": "p2",
+    }  # fmt: skip
+    view.facilitators = 2
+    state = view.state(requires_facilitator=True)
+    assert not state["waiting"] and state["facilitator_present"]
+    view.facilitators = 0
+    assert not view.state(requires_facilitator=False)["waiting"]  # no facilitator needed

@@ -2,10 +2,13 @@ import datetime as dt
 import tomllib
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from rooms.catalog import CatalogError, parse_catalog
+
+ROOM = {"id": "a", "name": "n", "category": "c", "description": "d", "rules": ["x"]}
 
 
 def starter() -> dict[str, Any]:
@@ -69,8 +72,72 @@ def test_next_session_and_live_window() -> None:
            "requires_facilitator": "yes"}], "true or false"),
         ([{"id": "a", "name": "n", "category": "c", "description": "d", "rules": ["x"]}] * 2,
          "twice"),
+        (["anxiety"], r"rooms\[0\]: must be a table"),
+        ([{**ROOM, "rules_version": 0}], "'rules_version' must be a positive"),
+        ([{**ROOM, "rules_version": True}], "'rules_version' must be a positive"),
+        ([{**ROOM, "rules_version": "2"}], "'rules_version' must be a positive"),
+        ([{**ROOM, "sessions": {"day": "Mon"}}], "'sessions' must be a list"),
+        ([{**ROOM, "sessions": ["Mon 10:00"]}], "each session must be a table"),
+        ([{**ROOM, "sessions": [{"day": "Mon", "start": "ten"}]}], "'start' must be HH:MM"),
+        ([{**ROOM, "sessions": [{"day": "Mon"}]}], "'start' must be HH:MM"),
+        *(([{**ROOM, "sessions": [{"day": "Mon", "start": "10:00", "minutes": bad}]}],
+           "'minutes' must be 1 to 1440") for bad in (0, 1441, True, "60", 1.5)),
     ],
 )  # fmt: skip
 def test_bad_catalogue_names_the_problem(rooms: list[dict[str, Any]], message: str) -> None:
     with pytest.raises(CatalogError, match=message):
         parse_catalog({"rooms": rooms})
+
+
+@pytest.mark.parametrize("defaults", [[], "rules", 1])
+def test_defaults_must_be_a_table(defaults: object) -> None:
+    with pytest.raises(CatalogError, match="'defaults' must be a table"):
+        parse_catalog({"defaults": defaults, "rooms": [ROOM]})
+
+
+def test_defaults_give_every_room_the_common_rules_and_timezone() -> None:
+    catalog = parse_catalog(
+        {"defaults": {"rules": ["Be kind"], "timezone": "Asia/Kolkata"},
+         "rooms": [{**ROOM, "rules": ["Stay on topic"],
+                    "sessions": [{"day": "Mon", "start": "10:00"}]}]}
+    )  # fmt: skip
+    room = catalog.get("a")
+    assert room is not None and room.rules == ("Be kind", "Stay on topic")
+    (session,) = room.sessions
+    assert session.tz.key == "Asia/Kolkata" and session.minutes == 60  # the default hour
+
+
+def test_an_unscheduled_room_has_no_session() -> None:
+    room = parse_catalog({"rooms": [ROOM]}).get("a")
+    assert room is not None and room.sessions == ()
+    now = dt.datetime(2026, 11, 25, 19, 0, tzinfo=dt.UTC)
+    assert room.next_session(now) is None and not room.in_session(now)
+
+
+def test_a_session_past_midnight_is_running_the_next_day() -> None:
+    catalog = parse_catalog(
+        {"rooms": [{**ROOM, "sessions": [{"day": "Mon", "start": "23:30", "minutes": 90,
+                                          "timezone": "America/New_York"}]}]}
+    )  # fmt: skip
+    room = catalog.get("a")
+    assert room is not None
+    monday = dt.datetime(2026, 11, 23, 23, 30, tzinfo=ZoneInfo("America/New_York"))
+    tuesday_early = dt.datetime(2026, 11, 24, 5, 30, tzinfo=dt.UTC)  # 00:30 in New York
+    assert room.in_session(tuesday_early)
+    assert room.next_session(tuesday_early) == monday
+    tuesday_later = dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC)  # 01:00: it has ended
+    assert not room.in_session(tuesday_later)
+    assert room.next_session(tuesday_later) == monday + dt.timedelta(days=7)
+
+
+def test_the_earliest_of_several_sessions_comes_next() -> None:
+    catalog = parse_catalog(
+        {"rooms": [{**ROOM, "sessions": [{"day": "Fri", "start": "18:00"},
+                                         {"day": "Tue", "start": "09:00"}]}]}
+    )  # fmt: skip
+    room = catalog.get("a")
+    assert room is not None
+    wednesday = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    assert room.next_session(wednesday) == dt.datetime(2026, 11, 27, 18, 0, tzinfo=dt.UTC)
+    saturday = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+    assert room.next_session(saturday) == dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)

@@ -278,3 +278,15 @@ def test_detection_form_is_bounded_on_hostile_input() -> None:
     # marks are dropped before NFKD, so its reordering never sees a long run
     assert detection_form("b" + "\u0301\u0316" * 4000) == "b"
     assert detection_form("\ufe0f\u200d" * 4000) == ""
+
+
+def test_joiners_that_outlast_the_rounds_still_come_out_capped_and_settled() -> None:
+    """Contrived mark spam where each joiner removed moves a virama away from the next one
+    (NFC and the mark cap again), so every round of joiner clean-up changes the text."""
+    raw = "\u0d28\u0591\ufe0f\u0336\u200c\u0d4d\u093c\u200c\u093c\u0d4d\u200c"
+    text = normalize(raw)
+    assert "\u200c" not in text and "\u200d" not in text  # none is after a virama any more
+    assert re.search(f"[{MARKS}]{{{MAX_MARKS_PER_BASE + 1}}}", text) is None
+    assert unicodedata.normalize("NFC", text) == text
+    assert normalize(text) == text
+    assert text == "\u0d28\u0591\ufe0f\u0336\u093c"
