@@ -3,6 +3,7 @@ from rooms.ids import (
     ANIMALS,
     MemberId,
     RoomId,
+    facilitator_participant_id,
     handle_candidate,
     is_valid_room_id,
     participant_id,
@@ -18,6 +19,17 @@ def test_participant_ids_are_stable_and_unlinkable_across_rooms() -> None:
     assert a1 != participant_id(KEY, m, RoomId("grief"))
     assert a1 != participant_id(b"x" * 32, m, RoomId("anxiety"))
     assert len(a1) == 16 and int(a1, 16) >= 0
+
+
+def test_a_facilitator_id_is_never_a_members_participant() -> None:
+    room = RoomId("anxiety")
+    f1 = facilitator_participant_id(KEY, "f1", room)
+    assert f1 == facilitator_participant_id(KEY, "f1", room)  # every device, every reconnect
+    assert f1 != facilitator_participant_id(KEY, "f1", RoomId("grief"))
+    assert f1 != facilitator_participant_id(KEY, "f2", room)
+    # even a member id spelled like the facilitator id names another participant
+    assert f1 != participant_id(KEY, MemberId("f1"), room)
+    assert len(f1) == 16
 
 
 def test_parts_cannot_be_shifted_between_member_and_room() -> None:
