@@ -90,7 +90,12 @@ class CrisisConfig:
 
 
 def _strings(raw: Any, name: str) -> list[str]:
-    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+    # Empty is refused too: an empty `phrases` would switch crisis detection off unnoticed.
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or not all(isinstance(x, str) and x.strip() for x in raw)
+    ):
         raise ValueError(f"crisis file: {name!r} must be a list of non-empty text")
     return list(raw)
 

@@ -164,7 +164,11 @@ def parse_catalog(data: Mapping[str, Any]) -> Catalog:
         if not isinstance(room_id, str) or not is_valid_room_id(room_id):
             raise CatalogError(f"rooms[{i}]: 'id' must be lowercase letters, digits and hyphens")
         where = f"room {room_id!r}"
-        rules = [*common_rules, *raw.get("rules", [])]
+        own_rules = raw.get("rules", [])
+        # A string is not a list of rules (spread, it would become one rule per character).
+        if not isinstance(common_rules, list) or not isinstance(own_rules, list):
+            raise CatalogError(f"{where}: 'rules' must be a list of non-empty text")
+        rules = [*common_rules, *own_rules]
         if not rules or not all(isinstance(r, str) and r.strip() for r in rules):
             raise CatalogError(f"{where}: 'rules' must be a list of non-empty text")
         version = raw.get("rules_version", 1)

@@ -40,6 +40,7 @@ def test_operator_configuration() -> None:
     assert only.resources == DEFAULT_RESOURCES
     bads: list[dict[str, object]] = [
         {"phrases": "x"},
+        {"phrases": []},  # would switch detection off unnoticed
         {"resources": []},
         {"resources": [{"name": "x"}]},
         {"resources": ["Samaritans (UK), call 116 123"]},

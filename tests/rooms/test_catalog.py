@@ -73,6 +73,7 @@ def test_next_session_and_live_window() -> None:
         ([{"id": "a", "name": "n", "category": "c", "description": "d", "rules": ["x"]}] * 2,
          "twice"),
         (["anxiety"], r"rooms\[0\]: must be a table"),
+        ([{**ROOM, "rules": "be kind"}], "'rules' must be a list"),
         ([{**ROOM, "rules_version": 0}], "'rules_version' must be a positive"),
         ([{**ROOM, "rules_version": True}], "'rules_version' must be a positive"),
         ([{**ROOM, "rules_version": "2"}], "'rules_version' must be a positive"),
@@ -93,6 +94,11 @@ def test_bad_catalogue_names_the_problem(rooms: list[dict[str, Any]], message: s
 def test_defaults_must_be_a_table(defaults: object) -> None:
     with pytest.raises(CatalogError, match="'defaults' must be a table"):
         parse_catalog({"defaults": defaults, "rooms": [ROOM]})
+
+
+def test_common_rules_must_be_a_list() -> None:
+    with pytest.raises(CatalogError, match="'rules' must be a list"):
+        parse_catalog({"defaults": {"rules": "hi"}, "rooms": [ROOM]})
 
 
 def test_defaults_give_every_room_the_common_rules_and_timezone() -> None:
