@@ -7,9 +7,10 @@ import contextlib
 import datetime as dt
 import hmac
 import logging
+import secrets
 import time
 import tomllib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,25 +22,21 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from moderation.crisis import parse_crisis_config
+from moderation.crisis import CrisisConfig, parse_crisis_config
 from moderation.ratelimit import Rate
 from rooms.catalog import Catalog, parse_catalog
-from rooms.errors import ChatError, ErrorCode
-from server import wire
 from server.brokers import BrokerUnavailable, open_broker
 from server.commands import HANDLERS
-from server.direct import DirectWriter, forget_handshake
+from server.endpoint import ChatEndpoint, Rates
 from server.hub import Hub
-from server.joining import evict, leave_all, room_state_frame
-from server.limits import PRESENCE_KINDS, AddressCap, Members, frame_cost, peek_ref
+from server.joining import evict
+from server.limits import AddressCap, Members
 from server.logs import where
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from server.metrics import Metrics
 from server.origins import SiteNames
 from server.services import Services
-from server.session import CLOSE_SLOW_READER, Session
 from server.settings import Settings
 from server.tokens import TokenService
 
@@ -61,9 +58,7 @@ def _static_dir() -> Path:
 STATIC_DIR = _static_dir()
 
 CLOSE_RESTARTING = 1012
-CLOSE_TRY_LATER = 1013
-CLOSE_NO_HELLO = 4408
-CLOSE_FLOODING = 4029
+_LIVE = ("connections", "rooms", "reconnects")
 WS_PATH = "/ws"
 
 # No inline script or style, nothing from other hosts; the page talks only to its own server.
@@ -123,19 +118,20 @@ class ChatApp(Starlette):
     Every HTTP request and WebSocket handshake is first checked for a Host of the server's own
     (`SiteNames`): this is the one place all of them pass."""
 
-    socket: ASGIApp | None = None
-    names: SiteNames | None = None
+    def __init__(self, socket: ASGIApp, names: SiteNames, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.socket = socket
+        self.names = names
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "lifespan"
-            and self.names is not None
             and scope["path"] not in _HOST_CHECK_EXEMPT
             and not self.names.host_allowed(scope)
         ):
             await _refuse_host(scope, receive, send)
             return
-        if scope["type"] == "websocket" and scope["path"] == WS_PATH and self.socket is not None:
+        if scope["type"] == "websocket" and scope["path"] == WS_PATH:
             await self.socket(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
@@ -151,77 +147,96 @@ def load_catalog(settings: Settings) -> Catalog:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    """The ASGI app for one process; the broker is chosen by `settings.redis_url`."""
+    """The ASGI app for one process; the broker is chosen by `settings.redis_url`. Everything is
+    built here and given to what uses it; nothing is patched in afterwards."""
     settings = settings or Settings.from_env()
     catalog = load_catalog(settings)
     broker = open_broker(settings.redis_url, settings.redis_prefix, settings.redis_state_url)
-    tokens = TokenService(
-        settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
-    )
-    svc = Services(settings, catalog, tokens, broker, Hub(broker, "", settings.presence_ttl_s))
-    svc.hub.process = svc.process
-    svc.hub.evict = lambda session, room: evict(svc, session, room)
-    svc.hub.state_frame = lambda local: room_state_frame(svc, local)
-    if settings.crisis_file is not None:
-        svc.crisis = parse_crisis_config(tomllib.loads(settings.crisis_file.read_text("utf-8")))
-    svc.metrics = Metrics(
-        lambda: {
-            "connections": float(svc.connections),
-            "rooms": float(len(svc.hub.rooms)),
-            "reconnects": float(getattr(broker, "resubscriptions", 0)),
-        }
-    )
-    svc.hub.metrics = svc.metrics
-    frame_rate = Rate(settings.frame_burst, settings.frame_per_second)
-    send_rate = Rate(settings.send_burst, settings.send_per_second)
-    join_rate = Rate(settings.join_burst, settings.join_per_second)
-    report_rate = Rate(settings.report_burst, settings.report_per_minute / 60)
-    members = Members(settings.max_sockets_per_member, send_rate, join_rate, report_rate)
-    addresses = AddressCap(settings.max_connections_per_address)
     if settings.redis_url is not None:
         from server.brokers.redis import RedisBroker
 
         if isinstance(broker, RedisBroker):
             broker.ping_interval_s = settings.broker_ping_s
+    tokens = TokenService(
+        settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
+    )
+    crisis = CrisisConfig()
+    if settings.crisis_file is not None:
+        crisis = parse_crisis_config(tomllib.loads(settings.crisis_file.read_text("utf-8")))
+    process = secrets.token_hex(6)
+    # Read at scrape time (and once when registered, before the services below exist).
+    live: dict[str, Callable[[], float]] = dict.fromkeys(_LIVE, lambda: 0.0)
+    metrics = Metrics(lambda: {name: read() for name, read in live.items()})
+    hub = Hub(broker, catalog, process, settings.presence_ttl_s, metrics)
+    svc = Services(settings, catalog, tokens, broker, hub, crisis, metrics, process)
+    live.update(
+        connections=lambda: float(svc.connections),
+        rooms=lambda: float(len(hub.rooms)),
+        reconnects=lambda: float(getattr(broker, "resubscriptions", 0)),
+    )
+    report_rate = Rate(settings.report_burst, settings.report_per_minute / 60)
+    send_rate = Rate(settings.send_burst, settings.send_per_second)
+    join_rate = Rate(settings.join_burst, settings.join_per_second)
+    names = SiteNames(settings.public_origin, settings.allowed_origins)
+    endpoint = ChatEndpoint(
+        svc,
+        HANDLERS,
+        names,
+        Rates(Rate(settings.frame_burst, settings.frame_per_second), send_rate),
+        Members(settings.max_sockets_per_member, send_rate, join_rate, report_rate),
+        AddressCap(settings.max_connections_per_address),
+    )
 
     async def heartbeat_forever() -> None:
         while True:
             await asyncio.sleep(settings.heartbeat_s)
             try:
-                await svc.hub.heartbeat()
+                await hub.heartbeat()
             except BrokerUnavailable:
                 log.warning("presence heartbeat failed: broker unavailable")
             except Exception as exc:
                 log.error("presence heartbeat failed: %s", type(exc).__name__)
+
+    async def evict_forever() -> None:
+        # Removals the hub found in delivered state changes: out of the room, on this process.
+        while True:
+            session, room = await hub.evictions.get()
+            try:
+                await evict(svc, session, room)
+            except BrokerUnavailable:
+                log.warning("eviction incomplete: broker unavailable")
+            except Exception as exc:
+                log.error("eviction failed: %s at %s", type(exc).__name__, where(exc))
 
     async def measure_loop_lag() -> None:
         loop = asyncio.get_running_loop()
         while True:
             before = loop.time()
             await asyncio.sleep(0.5)
-            svc.metrics.loop_lag.set(max(0.0, loop.time() - before - 0.5))
+            metrics.loop_lag.set(max(0.0, loop.time() - before - 0.5))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await broker.start(svc.hub.on_event)
-        beat = asyncio.create_task(heartbeat_forever(), name="presence-heartbeat")
-        lag = asyncio.create_task(measure_loop_lag(), name="loop-lag")
+        await broker.start(hub.on_event)
+        tasks = [
+            asyncio.create_task(heartbeat_forever(), name="presence-heartbeat"),
+            asyncio.create_task(evict_forever(), name="evictions"),
+            asyncio.create_task(measure_loop_lag(), name="loop-lag"),
+        ]
         log.info("serving %d rooms with the %s broker", len(catalog), type(broker).__name__)
         try:
             yield
         finally:
-            beat.cancel()
-            lag.cancel()
-            for session in list(svc.hub.all_sessions()):
+            for task in tasks:
+                task.cancel()
+            for session in list(hub.all_sessions()):
                 session.close(CLOSE_RESTARTING, "server restarting")
             await broker.close()
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC_DIR / "index.html")
 
-    names = SiteNames(settings.public_origin, settings.allowed_origins)
-
-    async def metrics(request: Request) -> Response:
+    async def metrics_route(request: Request) -> Response:
         # Counts of crisis alerts, reports and mutes, polled next to /api/rooms, tell an outsider
         # what happens in which room: unreadable unless the operator set a token.
         token = settings.metrics_token
@@ -231,7 +246,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             request.headers.get("authorization", "").encode(), f"Bearer {token}".encode()
         ):
             return PlainTextResponse("unauthorized", status_code=401)
-        return Response(svc.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+        return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -270,192 +285,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ]
         )
 
-    async def ws_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-        ws = WebSocket(scope, receive, send)
-        if not names.origin_allowed(scope):
-            await ws.close(code=1008)  # before accept: the handshake is refused with HTTP 403
-            return
-        # With uvicorn, `send` is bound to the connection's protocol object, which holds the
-        # transport: direct writes, and an abort for a peer that stopped reading (ASGI has
-        # none). With any other server the endpoint uses plain ASGI and the server's timeouts.
-        protocol = getattr(send, "__self__", None)
-        abort = getattr(getattr(protocol, "transport", None), "abort", None)
-        # The address is a dict key while its connections last; never stored or logged.
-        address = ws.client.host if ws.client is not None else None
-        if not addresses.admit(address):
-            await ws.accept()  # a close code tells a browser more than a refused handshake
-            await ws.close(CLOSE_TRY_LATER, "too many connections from one address")
-            return
-        try:
-            await ws.accept()
-            forget_handshake(protocol, scope)
-            svc.connections += 1
-            session = Session(
-                ws,
-                settings.outbox_max_frames,
-                frame_rate,
-                send_rate,
-                time.time(),
-                abort=abort if callable(abort) else None,
-                direct=DirectWriter.of(protocol),
-                close_grace_s=settings.close_grace_s,
-            )
-            try:
-                await _serve(ws, session)
-            finally:
-                svc.standing.forget(session)
-                try:
-                    await leave_all(svc, session)
-                except BrokerUnavailable:
-                    log.warning("leave after disconnect failed: broker unavailable")
-                if session.member is not None:
-                    members.detach(session.member, time.time())
-                await session.stop()
-                svc.connections -= 1
-                if session.close_code == CLOSE_SLOW_READER:
-                    svc.metrics.outbox_drops.inc()
-        finally:
-            addresses.release(address)
-
-    async def _serve(ws: WebSocket, session: Session) -> None:
-        # One deadline for hello from the moment of connection; frames before it do not extend it.
-        hello_by: float | None = asyncio.get_running_loop().time() + settings.hello_timeout_s
-        while session.close_code is None:
-            if hello_by is None:  # no deadline once hello is done: one timer less per frame
-                message = await ws.receive()
-            else:
-                try:
-                    async with asyncio.timeout_at(hello_by):
-                        message = await ws.receive()
-                except TimeoutError:
-                    session.close(CLOSE_NO_HELLO, "no hello in time")
-                    return
-            if message["type"] == "websocket.disconnect":
-                return
-            await _handle(session, message)
-            if session.member is not None:
-                hello_by = None
-
-    def _check_member_cap(frame: dict[str, Any]) -> None:
-        token = frame.get("token")
-        if not isinstance(token, str):
-            return  # a new member has no sockets yet
-        try:
-            member = svc.tokens.read_member(token)
-        except ChatError:
-            return  # the hello handler answers a bad token
-        if members.full(member):
-            raise ChatError(ErrorCode.LIMIT_REACHED, "too many connections for one member")
-
-    async def _handle(session: Session, message: Message) -> None:
-        ref: str | None = None
-        try:
-            text = message.get("text")
-            size = len(text) if text is not None else len(message.get("bytes") or b"")
-            # The frame bucket is taken before any parsing, and a long frame costs more: a
-            # flood of malformed or oversized frames is refused (and closed) like any other.
-            frames = session.frames
-            wait = frames.take(time.time(), frame_cost(size), clears=False)
-            if wait > 0:
-                if frames.strikes >= settings.flood_strikes:
-                    session.close(CLOSE_FLOODING, "too many frames")
-                    return
-                # Not parsed: the ref is found by a bounded search, or null.
-                ref = peek_ref(text) if text is not None else None
-                raise ChatError(ErrorCode.RATE_LIMITED, "too many frames", retry_after=wait)
-            try:
-                if text is None:
-                    raise ChatError(ErrorCode.BAD_REQUEST, "frames must be text (JSON)")
-                if size > settings.max_frame_bytes:
-                    raise ChatError(ErrorCode.TOO_LARGE, "frame is too large")
-                frame, ref = wire.parse(text)  # bounded work; gives the ref for the answer
-            except ChatError:
-                # A malformed frame is a strike like a refused one: no client sends them in a row.
-                if frames.settle(False) >= settings.flood_strikes:
-                    session.close(CLOSE_FLOODING, "too many malformed frames")
-                    return
-                if text is not None:
-                    ref = peek_ref(text)  # not parsed: found by a bounded search, or null
-                raise
-            frames.settle(True)
-            kind = frame["type"]
-            handler = HANDLERS.get(kind)
-            if handler is None:
-                raise ChatError(ErrorCode.UNKNOWN_TYPE, "unknown frame type")
-            if session.member is None:
-                if kind != "hello":
-                    raise ChatError(ErrorCode.HELLO_REQUIRED, "say hello first")
-                _check_member_cap(frame)
-            elif kind in PRESENCE_KINDS and session.joins is not None:
-                # Each of these puts a frame into the whole room (presence or hands): the
-                # member's one join budget bounds them together (server.limits). A facilitator
-                # lowering someone else's hand is running the room, not churning it.
-                claim = session.facilitator
-                if not (
-                    kind == "lower_hand"
-                    and frame.get("participant") is not None
-                    and claim is not None
-                    and time.time() < claim.expires_at
-                ):
-                    wait = session.joins.take(time.time())
-                    if wait > 0:
-                        what = "joining" if kind in ("join", "leave") else "changing"
-                        raise ChatError(
-                            ErrorCode.RATE_LIMITED, f"{what} too fast", retry_after=wait
-                        )
-            elif kind == "report" and (share := members.share_of(session.member)) is not None:
-                # Every report lands in each facilitator's queue: a member-wide budget.
-                wait = share.reports.take(time.time())
-                if wait > 0:
-                    raise ChatError(ErrorCode.RATE_LIMITED, "reporting too fast", retry_after=wait)
-            await handler(svc, session, frame, ref)
-            if kind == "hello" and session.member is not None:
-                share = members.attach(session.member, time.time())
-                session.share_member(share.sends, share.joins)
-        except ChatError as err:
-            svc.metrics.errors.labels(err.code.value).inc()
-            ref = err.extra.pop("ref", ref)
-            if "retry_after" in err.extra:
-                err.extra["retry_after"] = round(float(err.extra["retry_after"]), 2)
-            error = {"type": "error", "code": err.code.value, "message": err.message, "ref": ref}
-            session.deliver(wire.encode({**error, **err.extra}))
-        except BrokerUnavailable:
-            session.deliver(
-                wire.encode(
-                    {
-                        "type": "error",
-                        "code": ErrorCode.UNAVAILABLE.value,
-                        "message": "service temporarily unavailable, try again",
-                        "ref": ref,
-                    }
-                )
-            )
-        except WebSocketDisconnect:
-            raise
-        except Exception as exc:
-            # Never the exception's text: it may quote the frame.
-            log.error("frame handling failed: %s at %s", type(exc).__name__, where(exc))
-            session.deliver(
-                wire.encode(
-                    {
-                        "type": "error",
-                        "code": ErrorCode.INTERNAL.value,
-                        "message": "something went wrong; the message was not sent",
-                        "ref": ref,
-                    }
-                )
-            )
-
     routes = [
         Route("/", index),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics),
+        Route("/metrics", metrics_route),
         Route("/api/rooms", api_rooms),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
-    app = ChatApp(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
-    app.socket = ws_endpoint
-    app.names = names
+    app = ChatApp(
+        endpoint,
+        names,
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
+    )
     app.state.services = svc
     return app

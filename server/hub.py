@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moderation.roles import Role
-from moderation.sanctions import RoomView, iso_ms
+from moderation.room_view import Evict, RoomView, ToParticipant, ToRoom, notices_for, room_state
+from rooms.catalog import Catalog
 from rooms.ids import ParticipantId, RoomId
 from server import envelope as envelopes
 from server.brokers import Broker, BrokerUnavailable
@@ -76,17 +77,26 @@ class LocalRoom:
 
 
 class Hub:
-    """Local fan-out and presence for one process. `process` names it in presence entries."""
+    """Local fan-out and presence for one process. `process` names it in presence entries.
 
-    def __init__(self, broker: Broker, process: str, presence_ttl_s: float) -> None:
+    A removal found in a delivered state change is put on `evictions` (socket, room): taking
+    a socket out of a room is I/O the hub leaves to whoever drains the queue (the app's
+    lifespan), so the hub needs nothing from above it."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        catalog: Catalog,
+        process: str,
+        presence_ttl_s: float,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.broker = broker
+        self.catalog = catalog
         self.process = process
+        self.metrics = metrics
         self.rooms: dict[RoomId, LocalRoom] = {}
-        # Set by the app: how to take a socket out of a room (removal), and the room_state frame.
-        self.evict: Callable[[Session, RoomId], Awaitable[None]] | None = None
-        self.state_frame: Callable[[LocalRoom], str] | None = None
-        self.metrics: Metrics | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.evictions: asyncio.Queue[tuple[Session, RoomId]] = asyncio.Queue()
         self._deferred: dict[tuple[RoomId, ParticipantId], asyncio.Task[None]] = {}
         self.presence_ttl_ms = int(presence_ttl_s * 1000)
 
@@ -139,8 +149,7 @@ class Hub:
                     room.broadcast(frame, role)
         elif kind == "staff":
             room.view.facilitators = int(event.get("n") or 0)
-            if self.state_frame is not None:
-                room.broadcast(self.state_frame(room))
+            room.broadcast(self.state_frame(room))
         elif kind == "set":
             name, value = str(event.get("f")), event.get("v")
             room.view.apply(name, value)
@@ -148,39 +157,24 @@ class Hub:
 
     def _after_change(self, room: LocalRoom, name: str, value: Any) -> None:
         """Tell the local sockets what a state change means for them."""
-        kind, _, who = name.partition(":")
-        if kind == "mute":
-            if value is None:
-                frame = {"type": "unmuted", "room": room.id, "reason": ""}
+        for notice in notices_for(room.id, room.view, name, value):
+            if isinstance(notice, ToParticipant):
+                frame = encode(notice.frame)
+                for session in room.members_of(notice.participant):
+                    session.deliver(frame)
+            elif isinstance(notice, Evict):
+                for session in room.members_of(notice.participant):
+                    self.evictions.put_nowait((session, room.id))
+            elif isinstance(notice, ToRoom):
+                room.broadcast(encode(notice.frame))
             else:
-                frame = {"type": "muted", "room": room.id, "until": iso_ms(value["until"]),
-                         "reason": value.get("reason", "")}  # fmt: skip
-            for session in room.members_of(who):
-                session.deliver(encode(frame))
-        elif kind == "ban" and value is not None:
-            frame = {"type": "removed", "room": room.id, "until": iso_ms(value["until"]),
-                     "reason": value.get("reason", "")}  # fmt: skip
-            for session in room.members_of(who):
-                session.deliver(encode(frame))
-                if self.evict is not None:
-                    self._spawn(self.evict(session, room.id))
-        elif kind == "hands":
-            room.broadcast(encode({"type": "hands", "room": room.id, "queue": room.view.hands}))
-        elif kind == "conv":
-            pass  # private_opened/private_closed are sent by the acting process
-        elif self.state_frame is not None:
-            room.broadcast(self.state_frame(room))
+                room.broadcast(self.state_frame(room))
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        async def run() -> None:
-            try:
-                await work
-            except BrokerUnavailable:
-                log.warning("eviction incomplete: broker unavailable")
-
-        task = asyncio.ensure_future(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def state_frame(self, room: LocalRoom) -> str:
+        """The `room_state` frame of a room as this process sees it."""
+        served = self.catalog.get(room.id)
+        assert served is not None  # a room is served only after its join found it
+        return encode(room_state(served, room.view))
 
     # -- joining and leaving ------------------------------------------------------------------
 

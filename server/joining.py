@@ -38,7 +38,6 @@ __all__ = [
     "leave",
     "leave_all",
     "listen",
-    "room_state_frame",
     "talk",
 ]
 
@@ -139,7 +138,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         }
     )
     session.deliver(f'{head[:-1]},"history":[{",".join(plan.frames)}]}}')
-    session.deliver(room_state_frame(svc, local))
+    session.deliver(svc.hub.state_frame(local))
     if queue is not None:
         session.deliver(queue)
     svc.hub.promote(session, local, plan.last_id)
@@ -171,21 +170,6 @@ async def _announce_presence(
     await svc.broker.publish(room, envelopes.to_room(presence))
     if membership.role is Role.FACILITATOR:
         await svc.broker.publish(room, envelopes.staff(change.facilitators))
-
-
-def room_state_frame(svc: Services, local: LocalRoom) -> str:
-    """The `room_state` frame of a room as this process sees it."""
-    room = svc.catalog.get(local.id)
-    assert room is not None
-    return wire.encode(
-        {
-            "type": "room_state",
-            "room": local.id,
-            **local.view.state(room.requires_facilitator),
-            "one_at_a_time": room.one_at_a_time,
-            "rules_version": room.rules_version,
-        }
-    )
 
 
 async def agree(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:

@@ -27,7 +27,7 @@ from moderation.actions.base import (
 from moderation.actions.registry import ACTIONS
 from moderation.queue import queue_page
 from moderation.roles import Role
-from moderation.sanctions import iso_ms
+from moderation.sanctions import iso_seconds
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId, RoomId
 from rooms.text import normalize, prepare
@@ -109,7 +109,7 @@ async def add_queue_item(svc: Services, room: RoomId, item: AddItem, by: str) ->
         "message_id": item.message_id,
         "note": item.note,
         "by": by,
-        "at": iso_ms(int(svc.now() * 1000)),
+        "at": iso_seconds(int(svc.now() * 1000)),
         "status": "open",
     }
     keep = svc.settings.audit_days * 86400 * 1000
@@ -243,7 +243,7 @@ def _handler(
             return
         if outcome.audit:
             entry = {
-                "at": iso_ms(request.now_ms),
+                "at": iso_seconds(request.now_ms),
                 "by": by,
                 "action": spec.name,
                 "participant": fields.get("participant") or author,
@@ -256,14 +256,14 @@ def _handler(
             await svc.broker.audit_append(room, wire.encode(entry), keep, 1000)
         ack.update({k: v for k, v in outcome.ack.items() if k != "until_ms"})
         if "until_ms" in outcome.ack:
-            ack["until"] = iso_ms(outcome.ack["until_ms"])
+            ack["until"] = iso_seconds(outcome.ack["until_ms"])
         session.deliver(wire.encode({"type": "ack", "ref": ref, "room": room, **ack}))
 
     return handle
 
 
 async def _send_audit(svc: Services, session: Session, room: RoomId, ref: str | None) -> None:
-    cutoff = iso_ms(int((svc.now() - svc.settings.audit_days * 86400) * 1000))
+    cutoff = iso_seconds(int((svc.now() - svc.settings.audit_days * 86400) * 1000))
     entries = [json.loads(e) for e in await svc.broker.audit_entries(room)]
     entries = [e for e in entries if e.get("at", "") >= cutoff]
     session.deliver(

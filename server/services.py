@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -17,8 +16,6 @@ from server.tokens import TokenService
 
 __all__ = ["Services"]
 
-_LIVE = ("connections", "rooms", "reconnects")
-
 
 @dataclass
 class Services:
@@ -29,11 +26,11 @@ class Services:
     tokens: TokenService
     broker: Broker
     hub: Hub
-    crisis: CrisisConfig = field(default_factory=CrisisConfig)
+    crisis: CrisisConfig
+    metrics: Metrics
+    process: str  # a random name for this process in presence entries
     standing: StandingWatch = field(default_factory=StandingWatch)
-    metrics: Metrics = field(default_factory=lambda: Metrics(lambda: dict.fromkeys(_LIVE, 0.0)))
     connections: int = 0
-    process: str = field(default_factory=lambda: secrets.token_hex(6))
 
     @property
     def limits(self) -> HistoryLimits:

@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from moderation.roles import Role
-from moderation.sanctions import RoomView, Sanction
+from moderation.room_view import RoomView
+from moderation.sanctions import Sanction
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId, RoomId
 
@@ -191,10 +192,11 @@ def require_lower_rank(request: Request) -> Target:
     return target
 
 
-def timed_sanction(request: Request, kind: str) -> Outcome:
-    """A mute or a ban of the target, lower in rank, for the request's `minutes`."""
+def timed_sanction(request: Request, field_of: Callable[[str], str]) -> Outcome:
+    """A mute or a ban (`field_of` names its field for a participant) of the target, lower in
+    rank, for the request's `minutes`."""
     target = require_lower_rank(request)
     until = request.now_ms + request.fields["minutes"] * 60_000
     sanction = Sanction(until, request.fields.get("reason") or "", request.by)
-    change = SetState(f"{kind}:{target.participant}", sanction.as_value(), until - request.now_ms)
+    change = SetState(field_of(target.participant), sanction.as_value(), until - request.now_ms)
     return Outcome([change], ack={"participant": target.participant, "until_ms": until})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moderation.actions.base import ActionSpec, DeleteMessage, Field, Outcome, Request
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import RoomView
 from rooms.errors import ChatError, ErrorCode
 
 __all__ = ["ACTION"]

@@ -16,7 +16,7 @@ from moderation.actions.base import (
     refuse_unknown,
 )
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import HANDS_FIELD, TURN_FIELD, RoomView
 from rooms.errors import ChatError, ErrorCode
 
 __all__ = ["CALL_ON", "LOWER_HAND", "RAISE_HAND"]
@@ -24,7 +24,7 @@ __all__ = ["CALL_ON", "LOWER_HAND", "RAISE_HAND"]
 
 def _raise(request: Request, view: RoomView) -> Outcome:
     assert request.actor is not None
-    return Outcome([ListChange("hands", request.actor, add=True)], audit=False)
+    return Outcome([ListChange(HANDS_FIELD, request.actor, add=True)], audit=False)
 
 
 def _lower(request: Request, view: RoomView) -> Outcome:
@@ -34,13 +34,16 @@ def _lower(request: Request, view: RoomView) -> Outcome:
         if request.role is not Role.FACILITATOR:
             raise ChatError(ErrorCode.FORBIDDEN, "only facilitators can lower someone else's hand")
         who = refuse_unknown(request).participant
-    return Outcome([ListChange("hands", who, add=False)], audit=False)
+    return Outcome([ListChange(HANDS_FIELD, who, add=False)], audit=False)
 
 
 def _call_on(request: Request, view: RoomView) -> Outcome:
     target = refuse_unknown(request)
     return Outcome(
-        [SetState("turn", target.participant), ListChange("hands", target.participant, add=False)],
+        [
+            SetState(TURN_FIELD, target.participant),
+            ListChange(HANDS_FIELD, target.participant, add=False),
+        ],
         audit=False,
         ack={"participant": target.participant},
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from moderation.actions.base import ActionSpec, Field, Outcome, Request, timed_sanction
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import RoomView, mute_field
 
 __all__ = ["ACTION"]
 
 
 def decide(request: Request, view: RoomView) -> Outcome:
-    return timed_sanction(request, "mute")
+    return timed_sanction(request, mute_field)
 
 
 ACTION = ActionSpec(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from moderation.actions.base import ActionSpec, Announce, Outcome, Request, SetState
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import LOCK_FIELD, PAUSE_FIELD, SLOW_FIELD, RoomView
 
 __all__ = ["CALM_STATEMENT", "PAUSE", "PAUSE_SLOW_SECONDS", "RESUME", "RESUME_STATEMENT"]
 
@@ -22,9 +22,9 @@ RESUME_STATEMENT = "Thank you for your patience. We are continuing now, gently."
 def _pause(request: Request, view: RoomView) -> Outcome:
     return Outcome(
         [
-            SetState("lock", {"by": request.by, "admitted": list(request.present)}),
-            SetState("slow", PAUSE_SLOW_SECONDS),
-            SetState("pause", {"by": request.by}),
+            SetState(LOCK_FIELD, {"by": request.by, "admitted": list(request.present)}),
+            SetState(SLOW_FIELD, PAUSE_SLOW_SECONDS),
+            SetState(PAUSE_FIELD, {"by": request.by}),
             Announce(CALM_STATEMENT),
         ]
     )
@@ -33,9 +33,9 @@ def _pause(request: Request, view: RoomView) -> Outcome:
 def _resume(request: Request, view: RoomView) -> Outcome:
     return Outcome(
         [
-            SetState("pause", None),
-            SetState("slow", None),
-            SetState("lock", None),
+            SetState(PAUSE_FIELD, None),
+            SetState(SLOW_FIELD, None),
+            SetState(LOCK_FIELD, None),
             Announce(RESUME_STATEMENT),
         ]
     )

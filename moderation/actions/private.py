@@ -16,7 +16,7 @@ from moderation.actions.base import (
     require_lower_rank,
 )
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import RoomView, conv_field
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId
 
@@ -29,7 +29,7 @@ def _open(request: Request, view: RoomView) -> Outcome:
     value = {"participant": target.participant, "by": request.by}
     return Outcome(
         [
-            SetState(f"conv:{conversation}", value),
+            SetState(conv_field(conversation), value),
             PrivateNotice("private_opened", conversation, target.participant),
         ],
         ack={"conversation": conversation, "participant": target.participant},
@@ -44,7 +44,7 @@ def _close(request: Request, view: RoomView) -> Outcome:
     participant = ParticipantId(str(open_["participant"]))
     return Outcome(
         [
-            SetState(f"conv:{conversation}", None),
+            SetState(conv_field(conversation), None),
             PrivateNotice("private_closed", conversation, participant),
         ],
         ack={"conversation": conversation},

@@ -13,7 +13,7 @@ from dataclasses import replace
 from moderation.actions.base import ActionSpec, Field, Outcome, Request
 from moderation.actions.flag import queue_item
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import RoomView
 
 __all__ = ["ACTION", "OPEN_REPORTS_PER_REPORTER"]
 

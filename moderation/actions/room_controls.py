@@ -13,23 +13,23 @@ from moderation.actions.base import (
     SetState,
 )
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import HANDS_FIELD, LOCK_FIELD, SLOW_FIELD, TURN_FIELD, RoomView
 
 __all__ = ["ANNOUNCE", "AUDIT", "END_SESSION", "LOCK", "RESOLVE", "SLOW", "UNLOCK"]
 
 
 def _slow(request: Request, view: RoomView) -> Outcome:
     seconds = request.fields["seconds"]
-    return Outcome([SetState("slow", seconds or None)], ack={"seconds": seconds})
+    return Outcome([SetState(SLOW_FIELD, seconds or None)], ack={"seconds": seconds})
 
 
 def _lock(request: Request, view: RoomView) -> Outcome:
     # Those present when the door closes may come back after a dropped connection.
-    return Outcome([SetState("lock", {"by": request.by, "admitted": list(request.present)})])
+    return Outcome([SetState(LOCK_FIELD, {"by": request.by, "admitted": list(request.present)})])
 
 
 def _unlock(request: Request, view: RoomView) -> Outcome:
-    return Outcome([SetState("lock", None)])
+    return Outcome([SetState(LOCK_FIELD, None)])
 
 
 def _announce(request: Request, view: RoomView) -> Outcome:
@@ -38,7 +38,7 @@ def _announce(request: Request, view: RoomView) -> Outcome:
 
 def _end_session(request: Request, view: RoomView) -> Outcome:
     # A new session starts with nobody holding the turn and no hands up.
-    return Outcome([EndSession(), SetState("turn", None), SetState("hands", None)])
+    return Outcome([EndSession(), SetState(TURN_FIELD, None), SetState(HANDS_FIELD, None)])
 
 
 def _resolve(request: Request, view: RoomView) -> Outcome:

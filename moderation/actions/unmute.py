@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from moderation.actions.base import ActionSpec, Field, Outcome, Request, SetState, refuse_unknown
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import RoomView, mute_field
 
 __all__ = ["ACTION"]
 
 
 def decide(request: Request, view: RoomView) -> Outcome:
     target = refuse_unknown(request)
-    return Outcome([SetState(f"mute:{target.participant}", None)])
+    return Outcome([SetState(mute_field(target.participant), None)])
 
 
 ACTION = ActionSpec("unmute", Role.FACILITATOR, (Field.PARTICIPANT,), decide)

@@ -20,7 +20,7 @@ from moderation.actions.base import (
 from moderation.actions.registry import ACTIONS, _build
 from moderation.actions.report import OPEN_REPORTS_PER_REPORTER
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import RoomView
 from rooms.errors import ChatError
 from rooms.ids import ParticipantId, RoomId
 

@@ -1,7 +1,7 @@
 import pytest
 
 from moderation.roles import Role
-from moderation.sanctions import RoomView
+from moderation.room_view import RoomView
 from rooms.errors import ChatError
 from rooms.ids import ParticipantId
 
