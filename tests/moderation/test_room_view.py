@@ -3,7 +3,7 @@ import pytest
 from moderation.roles import Role
 from moderation.room_view import RoomView
 from rooms.errors import ChatError
-from rooms.ids import ParticipantId
+from rooms.ids import ParticipantId, RoomId
 
 P = ParticipantId("p1")
 
@@ -113,3 +113,72 @@ def test_public_state_is_what_room_state_carries() -> None:
     assert not state["waiting"] and state["facilitator_present"]
     view.facilitators = 0
     assert not view.state(requires_facilitator=False)["waiting"]  # no facilitator needed
+
+
+def test_field_names_round_trip() -> None:
+    from moderation.room_view import (
+        BAN,
+        CONV,
+        MUTE,
+        ban_field,
+        conv_field,
+        mute_field,
+        parse_field,
+    )
+
+    assert parse_field(mute_field("p1")) == (MUTE, "p1")
+    assert parse_field(ban_field("p1")) == (BAN, "p1")
+    assert parse_field(conv_field("c9")) == (CONV, "c9")
+    assert parse_field("lock") == ("lock", "")
+
+
+def test_a_field_that_is_not_json_does_not_keep_the_room_from_loading() -> None:
+    view = RoomView.from_fields({"lock": "{broken", "slow": "5"})
+    assert view.slow == 5 and not view.locked
+
+
+def test_room_state_of_a_room() -> None:
+    from moderation.room_view import room_state
+    from rooms.catalog import Room
+
+    room = Room(id=RoomId("depression"), name="D", category="c", description="d",
+                rules=("be kind",), rules_version=3, requires_facilitator=True)  # fmt: skip
+    view = RoomView(slow=10, turn="p2")
+    assert room_state(room, view) == {
+        "type": "room_state", "room": "depression", "locked": False, "slow": 10,
+        "paused": False, "waiting": True, "facilitator_present": False, "turn": "p2",
+        "one_at_a_time": False, "rules_version": 3,
+    }  # fmt: skip
+
+
+def test_what_a_change_means_to_the_rooms_sockets() -> None:
+    from moderation.room_view import (
+        Evict,
+        StateChanged,
+        ToParticipant,
+        ToRoom,
+        notices_for,
+    )
+
+    view = RoomView()
+    sanction = {"until": 1_764_500_000_000, "reason": "spam", "by": "Sam"}
+    muted = notices_for("r", view, "mute:p1", sanction)
+    assert muted == [
+        ToParticipant(
+            "p1", {"type": "muted", "room": "r", "until": "2025-11-30T10:53:20Z", "reason": "spam"}
+        )
+    ]
+    assert notices_for("r", view, "mute:p1", None) == [
+        ToParticipant("p1", {"type": "unmuted", "room": "r", "reason": ""})
+    ]
+    removed = notices_for("r", view, "ban:p2", sanction)
+    assert removed[1] == Evict("p2") and isinstance(removed[0], ToParticipant)
+    assert removed[0].frame["type"] == "removed" and removed[0].participant == "p2"
+    assert notices_for("r", view, "ban:p2", None) == []  # a lifted ban tells nobody
+    view.apply("hands", ["p3", "p1"])
+    assert notices_for("r", view, "hands", ["p3", "p1"]) == [
+        ToRoom({"type": "hands", "room": "r", "queue": ["p3", "p1"]})
+    ]
+    assert notices_for("r", view, "conv:c1", {"participant": "p1"}) == []
+    for name in ("lock", "slow", "pause", "turn"):
+        assert notices_for("r", view, name, None) == [StateChanged()]
