@@ -14,9 +14,8 @@ from typing import Any
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from server import wire
-from server.joining import agree, end_standing, join, leave, listen, talk
-from server.moderate import MODERATION_HANDLERS
-from server.posting import send
+from server.dispatch import ACTION_HANDLERS
+from server.joining import end_standing, join
 from server.services import Services
 from server.session import Session
 
@@ -54,13 +53,4 @@ async def hello(svc: Services, session: Session, frame: dict[str, Any], ref: str
     )
 
 
-HANDLERS: dict[str, Handler] = {
-    "hello": hello,
-    "join": join,
-    "agree": agree,
-    "send": send,
-    "leave": leave,
-    "listen": listen,
-    "talk": talk,
-    **MODERATION_HANDLERS,
-}
+HANDLERS: dict[str, Handler] = {"hello": hello, "join": join, **ACTION_HANDLERS}

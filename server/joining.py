@@ -1,7 +1,10 @@
-"""Entering and leaving rooms: `join`, `agree`, `leave`, `listen`/`talk`, and presence.
+"""The I/O of entering and leaving rooms, and of presence: `join` in the order that matters
+(subscribe and load the room's view, ask the `join` action, claim the handle, enter presence,
+read history, answer `joined`), leaving (at once, or after a delay for a dropped connection),
+the presence announcements, and the end of a facilitator's standing.
 
 A participant is present from their first socket in a room (on any process) to their last;
-a facilitator's dropped connection keeps them present for a short grace period.
+a dropped connection keeps them present for a short delay (see `leave_all`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ import json
 import random
 from typing import Any
 
+from moderation.actions.base import Request
+from moderation.actions.membership import JOIN
 from moderation.roles import Role
+from moderation.room_view import HANDS_FIELD, TURN_FIELD
 from rooms.errors import ChatError, ErrorCode
 from rooms.history import replay
 from rooms.ids import (
@@ -24,25 +30,25 @@ from server import envelope as envelopes
 from server import wire
 from server.brokers import PresenceChange
 from server.hub import LocalRoom
-from server.moderate import queue_frame
-from server.replies import ack, membership_of
+from server.queue import queue_frame
 from server.services import Services
 from server.session import Membership, Session
 
 __all__ = [
     "HANDLE_TTL_MS",
-    "agree",
+    "STATE_KEEP_MS",
     "end_standing",
     "evict",
     "join",
-    "leave",
     "leave_all",
-    "listen",
-    "talk",
+    "leave_room",
+    "remember_agreement",
+    "set_listening",
 ]
 
 HANDLE_TTL_MS = 90 * 86400 * 1000
-_STATE_KEEP_MS = 31 * 86400 * 1000
+# Shared room state without a lifetime of its own (a sanction has one) is kept this long.
+STATE_KEEP_MS = 31 * 86400 * 1000
 # Leave delays are not a secret, but an observer must not be able to predict them.
 _jitter = random.SystemRandom()
 
@@ -89,7 +95,8 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     local = await svc.hub.attach(session, room.id)
     try:
         now_ms = int(svc.now() * 1000)
-        local.view.check_join(pid, role, now_ms)
+        asked = Request(room.id, "", role, now_ms, {}, actor=pid, place=room)
+        JOIN.decide(asked, local.view)  # raises the refusal (banned, locked)
         handle = await _claim_handle(svc, session, room.id, pid, role, now_ms)
     except BaseException:
         svc.hub.detach(session, local)
@@ -172,21 +179,6 @@ async def _announce_presence(
         await svc.broker.publish(room, envelopes.staff(change.facilitators))
 
 
-async def agree(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
-    """Accept the room's current ground rules."""
-    membership = membership_of(session, frame)
-    membership.agreed_version = membership.room.rules_version
-    # Remembered for the participant, so a reconnect does not ask again until the rules change.
-    await svc.broker.set_agreement(
-        membership.room.id,
-        membership.participant,
-        membership.agreed_version,
-        HANDLE_TTL_MS,
-        int(svc.now() * 1000),
-    )
-    ack(session, ref, room=membership.room.id, rules_version=membership.agreed_version)
-
-
 async def _leave(
     svc: Services,
     session: Session,
@@ -225,24 +217,23 @@ async def _exit_presence(svc: Services, membership: Membership, announce: bool) 
 
 
 async def _give_up_turn(svc: Services, room: RoomId, participant: ParticipantId) -> None:
-    """Someone who left or only listens neither holds the turn nor waits with a raised hand,
-    so a one-at-a-time room never waits on a person who is not there."""
+    """Someone who left neither holds the turn nor waits with a raised hand, so a
+    one-at-a-time room never waits on a person who is not there (read from the stored fields:
+    the exit may run on a process that no longer serves the room)."""
     fields = await svc.broker.room_fields(room)
-    if json.loads(fields.get("turn", "null")) == participant:
-        await svc.broker.set_field(room, "turn", None, _STATE_KEEP_MS)
-    if participant in json.loads(fields.get("hands", "[]")):
-        await svc.broker.update_list(room, "hands", participant, False, _STATE_KEEP_MS)
+    if json.loads(fields.get(TURN_FIELD, "null")) == participant:
+        await svc.broker.set_field(room, TURN_FIELD, None, STATE_KEEP_MS)
+    if participant in json.loads(fields.get(HANDS_FIELD, "[]")):
+        await svc.broker.update_list(room, HANDS_FIELD, participant, False, STATE_KEEP_MS)
 
 
-async def leave(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
-    """Leave a room."""
-    membership = membership_of(session, frame)
+async def leave_room(svc: Services, session: Session, membership: Membership) -> None:
+    """The socket leaves one room on purpose: announced at once."""
     local = svc.hub.rooms.get(membership.room.id)
     if local is not None:
         await _leave(svc, session, membership, local, announce=True)
     else:
         session.rooms.pop(membership.room.id, None)
-    ack(session, ref, room=membership.room.id)
 
 
 async def leave_all(svc: Services, session: Session) -> None:
@@ -266,27 +257,19 @@ async def leave_all(svc: Services, session: Session) -> None:
     session.rooms.clear()
 
 
-async def listen(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
-    """Listen-only on: the member reads, is shown as listening, and is not called on."""
-    await _set_listening(svc, session, frame, ref, True)
+async def set_listening(svc: Services, membership: Membership, on: bool) -> None:
+    """Listen-only on or off for the participant, shown to the room."""
+    membership.listening = on
+    await _announce_update(svc, membership)
 
 
-async def talk(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:
-    """Listen-only off."""
-    await _set_listening(svc, session, frame, ref, False)
-
-
-async def _set_listening(
-    svc: Services, session: Session, frame: dict[str, Any], ref: str | None, on: bool
-) -> None:
-    membership = membership_of(session, frame)
-    room = membership.room.id
-    if membership.listening != on:
-        membership.listening = on
-        await _announce_update(svc, membership)
-        if on:
-            await _give_up_turn(svc, room, membership.participant)
-    ack(session, ref, room=room, listening=on)
+async def remember_agreement(svc: Services, membership: Membership, version: int) -> None:
+    """The participant agreed to `version` of the room's rules: remembered for them, so a
+    reconnect does not ask again until the rules change."""
+    membership.agreed_version = version
+    await svc.broker.set_agreement(
+        membership.room.id, membership.participant, version, HANDLE_TTL_MS, int(svc.now() * 1000)
+    )
 
 
 async def _announce_update(svc: Services, membership: Membership, staff: bool = False) -> None:

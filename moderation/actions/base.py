@@ -1,8 +1,12 @@
-"""The shape every moderation action shares: declared fields, a minimum role, a pure `decide`.
+"""The shape every action shares, a member's as much as a facilitator's: declared fields, a
+minimum role, the lookups it needs, and a pure `decide`.
 
-`server/` parses the frame's fields by the declared kinds, looks up what the action needs (the
-target participant's role, the message's author), calls `decide`, and carries out the effects
-it returns: changes to shared room state, history edits, queue items, an audit entry.
+`server/` (server/dispatch.py) parses the frame's fields by the declared kinds, looks up what
+the action declares it needs (the target participant's role, the message's author, who is
+present), calls `decide` with the room's view, and carries out the effects it returns
+(server/effects.py): messages to publish or hold, changes to shared room state, history edits,
+queue items, an audit entry. An action decides what happens, never when: the I/O order that
+matters (subscribe before reading history) stays in `server/`.
 """
 
 from __future__ import annotations
@@ -12,26 +16,37 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from moderation.crisis import CrisisDetector
 from moderation.roles import Role
 from moderation.room_view import RoomView
 from moderation.sanctions import Sanction
+from rooms.catalog import Room
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId, RoomId
+from rooms.text import DEFAULT_MAX_CHARS, PreparedText
 
 __all__ = [
     "MAX_MINUTES",
     "ActionSpec",
     "AddItem",
-    "Announce",
+    "Agree",
+    "CrisisAlert",
     "DeleteMessage",
     "Effect",
     "EndSession",
     "Field",
+    "Hold",
+    "Leave",
     "ListChange",
+    "Lookup",
+    "Member",
     "Outcome",
     "PrivateNotice",
+    "Publish",
     "Request",
     "ResolveItem",
+    "SendAudit",
+    "SetListening",
     "SetState",
     "Target",
     "refuse_unknown",
@@ -43,7 +58,7 @@ MAX_MINUTES = 30 * 24 * 60  # a month: longer is not a timed sanction any more
 
 
 class Field(StrEnum):
-    """Field kinds an action can declare; each has one validation rule in `server.actions`."""
+    """Field kinds an action can declare; each has one validation rule (server/dispatch.py)."""
 
     PARTICIPANT = "participant"
     MESSAGE_ID = "message_id"
@@ -54,6 +69,30 @@ class Field(StrEnum):
     TEXT = "text"
     ITEM = "item"
     CONVERSATION = "conversation"
+    MESSAGE = "message"  # the `text` of a member's message: prepared by the action itself
+    CW = "cw"
+
+
+class Lookup(StrEnum):
+    """What an action may need from shared state beyond the room's view, fetched before
+    `decide`: the role and handle of the `participant` it names, the author of the
+    `message_id` it names, and the participants present in the room now."""
+
+    TARGET = "target"
+    AUTHOR = "author"
+    PRESENT = "present"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """The actor's own place in the room, as its connection holds it."""
+
+    participant: ParticipantId
+    handle: str
+    role: Role  # the role that counts now (a facilitator whose token expired is a member)
+    agreed_version: int
+    listening: bool
+    last_sent_ms: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +118,10 @@ class Request:
     present: tuple[ParticipantId, ...] = ()
     fresh_id: str = ""  # a new random id from the server, for actions that create something
     actor: ParticipantId | None = None  # the actor's own participant id in the room
+    member: Member | None = None  # the actor's place in the room
+    place: Room | None = None  # the room as the catalogue describes it
+    text_limit: int = DEFAULT_MAX_CHARS
+    crisis: CrisisDetector | None = None  # for actions that post words of a member
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +163,6 @@ class EndSession:
 
 
 @dataclass(frozen=True, slots=True)
-class Announce:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class AddItem:
     """A new open item in the room's facilitator queue."""
 
@@ -143,25 +181,85 @@ class ResolveItem:
     item: str
 
 
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """Store and publish a message of the actor's (`private_to`: only to that participant and
+    the room's facilitators, never stored). `extra` adds `cw`, `conversation` or `kind`."""
+
+    text: PreparedText
+    extra: dict[str, Any] = field(default_factory=dict)
+    private_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Keep the actor's message from the room; only the author is told why (`held`)."""
+
+    reason: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisAlert:
+    """The message just published used crisis language: the author privately gets where to
+    find help, the room's facilitators an alert. Never stops the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetListening:
+    """The actor's listen-only mode on or off, shown to the room in presence."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Agree:
+    """The actor accepted version `version` of the room's rules (remembered for them)."""
+
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """The actor's connection leaves the room."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendAudit:
+    """Answer the actor with the room's audit log."""
+
+
 Effect = (
     SetState
     | ListChange
     | PrivateNotice
     | DeleteMessage
     | EndSession
-    | Announce
     | AddItem
     | ResolveItem
+    | Publish
+    | Hold
+    | CrisisAlert
+    | SetListening
+    | Agree
+    | Leave
+    | SendAudit
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What the action does; `audit` False for actions that leave no audit entry."""
+    """What the action does: `effects` in order, then the `ack` (unless `acks` is False: an
+    effect answered the frame), then `then` (what must not delay the answer). `audit` False
+    for actions that leave no audit entry; `audit_reason` when the entry's reason is not the
+    frame's `reason` or `note`."""
 
     effects: list[Effect] = field(default_factory=list)
     audit: bool = True
     ack: dict[str, Any] = field(default_factory=dict)
+    acks: bool = True
+    then: list[Effect] = field(default_factory=list)
+    audit_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +272,8 @@ class ActionSpec:
     decide: Callable[[Request, RoomView], Outcome]
     optional: tuple[Field, ...] = ()
     one_of: tuple[Field, ...] = ()  # at least one of these must be given
+    lookups: tuple[Lookup, ...] = ()
+    budget: str | None = None  # a bucket of the connection's the action spends ("sends")
 
 
 def refuse_unknown(request: Request) -> Target:

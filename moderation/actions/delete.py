@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moderation.actions.base import ActionSpec, DeleteMessage, Field, Outcome, Request
+from moderation.actions.base import ActionSpec, DeleteMessage, Field, Lookup, Outcome, Request
 from moderation.roles import Role
 from moderation.room_view import RoomView
 from rooms.errors import ChatError, ErrorCode
@@ -16,4 +16,11 @@ def decide(request: Request, view: RoomView) -> Outcome:
     return Outcome([DeleteMessage(request.fields["message_id"])])
 
 
-ACTION = ActionSpec("delete", Role.FACILITATOR, (Field.MESSAGE_ID,), decide, (Field.REASON,))
+ACTION = ActionSpec(
+    "delete",
+    Role.FACILITATOR,
+    (Field.MESSAGE_ID,),
+    decide,
+    (Field.REASON,),
+    lookups=(Lookup.AUTHOR,),
+)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from moderation.actions.base import ActionSpec, AddItem, Field, Outcome, Request, refuse_unknown
+from moderation.actions.base import (
+    ActionSpec,
+    AddItem,
+    Field,
+    Lookup,
+    Outcome,
+    Request,
+    refuse_unknown,
+)
 from moderation.roles import Role
 from moderation.room_view import RoomView
 from rooms.errors import ChatError, ErrorCode
@@ -34,4 +42,5 @@ ACTION = ActionSpec(
     decide,
     (Field.PARTICIPANT, Field.MESSAGE_ID),
     one_of=(Field.PARTICIPANT, Field.MESSAGE_ID),
+    lookups=(Lookup.TARGET, Lookup.AUTHOR),
 )

@@ -10,6 +10,7 @@ from moderation.actions.base import (
     ActionSpec,
     Field,
     ListChange,
+    Lookup,
     Outcome,
     Request,
     SetState,
@@ -50,5 +51,9 @@ def _call_on(request: Request, view: RoomView) -> Outcome:
 
 
 RAISE_HAND = ActionSpec("raise_hand", Role.MEMBER, (), _raise)
-LOWER_HAND = ActionSpec("lower_hand", Role.MEMBER, (), _lower, (Field.PARTICIPANT,))
-CALL_ON = ActionSpec("call_on", Role.FACILITATOR, (Field.PARTICIPANT,), _call_on)
+LOWER_HAND = ActionSpec(
+    "lower_hand", Role.MEMBER, (), _lower, (Field.PARTICIPANT,), lookups=(Lookup.TARGET,)
+)
+CALL_ON = ActionSpec(
+    "call_on", Role.FACILITATOR, (Field.PARTICIPANT,), _call_on, lookups=(Lookup.TARGET,)
+)

@@ -4,9 +4,10 @@ moment, and the facilitator can set either again at once if needed."""
 
 from __future__ import annotations
 
-from moderation.actions.base import ActionSpec, Announce, Outcome, Request, SetState
+from moderation.actions.base import ActionSpec, Lookup, Outcome, Publish, Request, SetState
 from moderation.roles import Role
 from moderation.room_view import LOCK_FIELD, PAUSE_FIELD, SLOW_FIELD, RoomView
+from rooms.text import prepare
 
 __all__ = ["CALM_STATEMENT", "PAUSE", "PAUSE_SLOW_SECONDS", "RESUME", "RESUME_STATEMENT"]
 
@@ -19,13 +20,17 @@ CALM_STATEMENT = (
 RESUME_STATEMENT = "Thank you for your patience. We are continuing now, gently."
 
 
+def _announcement(text: str, request: Request) -> Publish:
+    return Publish(prepare(text, request.text_limit), {"kind": "announcement"})
+
+
 def _pause(request: Request, view: RoomView) -> Outcome:
     return Outcome(
         [
             SetState(LOCK_FIELD, {"by": request.by, "admitted": list(request.present)}),
             SetState(SLOW_FIELD, PAUSE_SLOW_SECONDS),
             SetState(PAUSE_FIELD, {"by": request.by}),
-            Announce(CALM_STATEMENT),
+            _announcement(CALM_STATEMENT, request),
         ]
     )
 
@@ -36,10 +41,10 @@ def _resume(request: Request, view: RoomView) -> Outcome:
             SetState(PAUSE_FIELD, None),
             SetState(SLOW_FIELD, None),
             SetState(LOCK_FIELD, None),
-            Announce(RESUME_STATEMENT),
+            _announcement(RESUME_STATEMENT, request),
         ]
     )
 
 
-PAUSE = ActionSpec("pause", Role.FACILITATOR, (), _pause)
+PAUSE = ActionSpec("pause", Role.FACILITATOR, (), _pause, lookups=(Lookup.PRESENT,))
 RESUME = ActionSpec("resume", Role.FACILITATOR, (), _resume)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from moderation.actions.base import (
     ActionSpec,
     Field,
+    Lookup,
     Outcome,
     PrivateNotice,
     Request,
@@ -51,5 +52,7 @@ def _close(request: Request, view: RoomView) -> Outcome:
     )
 
 
-PRIVATE_OPEN = ActionSpec("private_open", Role.FACILITATOR, (Field.PARTICIPANT,), _open)
+PRIVATE_OPEN = ActionSpec(
+    "private_open", Role.FACILITATOR, (Field.PARTICIPANT,), _open, lookups=(Lookup.TARGET,)
+)
 PRIVATE_CLOSE = ActionSpec("private_close", Role.FACILITATOR, (Field.CONVERSATION,), _close)

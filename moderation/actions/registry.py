@@ -1,4 +1,5 @@
-"""Every moderation action by frame name, checked when imported."""
+"""Every action by frame name, checked when imported: a member's frames and the moderation
+actions alike (`MODERATION` names the latter, for the metric that counts them)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,20 @@ from moderation.actions import (
     delete,
     flag,
     hands,
+    membership,
     mute,
     pause,
+    presence,
     private,
     remove,
     report,
     room_controls,
+    send,
     unmute,
 )
 from moderation.actions.base import ActionSpec
 
-__all__ = ["ACTIONS"]
+__all__ = ["ACTIONS", "MODERATION"]
 
 
 def _build(*specs: ActionSpec) -> dict[str, ActionSpec]:
@@ -33,6 +37,12 @@ def _build(*specs: ActionSpec) -> dict[str, ActionSpec]:
 
 
 ACTIONS: dict[str, ActionSpec] = _build(
+    send.ACTION,
+    membership.JOIN,
+    membership.AGREE,
+    membership.LEAVE,
+    presence.LISTEN,
+    presence.TALK,
     mute.ACTION,
     unmute.ACTION,
     remove.ACTION,
@@ -54,3 +64,6 @@ ACTIONS: dict[str, ActionSpec] = _build(
     private.PRIVATE_OPEN,
     private.PRIVATE_CLOSE,
 )
+
+# Facilitation and safety: the frames that run a session, counted by name in the metrics.
+MODERATION = frozenset(ACTIONS) - {"send", "join", "agree", "leave", "listen", "talk"}

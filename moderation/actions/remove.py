@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moderation.actions.base import ActionSpec, Field, Outcome, Request, timed_sanction
+from moderation.actions.base import ActionSpec, Field, Lookup, Outcome, Request, timed_sanction
 from moderation.roles import Role
 from moderation.room_view import RoomView, ban_field
 
@@ -14,5 +14,10 @@ def decide(request: Request, view: RoomView) -> Outcome:
 
 
 ACTION = ActionSpec(
-    "remove", Role.FACILITATOR, (Field.PARTICIPANT, Field.MINUTES), decide, (Field.REASON,)
+    "remove",
+    Role.FACILITATOR,
+    (Field.PARTICIPANT, Field.MINUTES),
+    decide,
+    (Field.REASON,),
+    lookups=(Lookup.TARGET,),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moderation.actions.base import ActionSpec, Field, Outcome, Request
+from moderation.actions.base import ActionSpec, Field, Lookup, Outcome, Request
 from moderation.actions.flag import queue_item
 from moderation.roles import Role
 from moderation.room_view import RoomView
@@ -35,4 +35,5 @@ ACTION = ActionSpec(
     decide,
     (Field.PARTICIPANT, Field.MESSAGE_ID),
     one_of=(Field.PARTICIPANT, Field.MESSAGE_ID),
+    lookups=(Lookup.TARGET, Lookup.AUTHOR),
 )

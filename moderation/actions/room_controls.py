@@ -4,23 +4,30 @@ from __future__ import annotations
 
 from moderation.actions.base import (
     ActionSpec,
-    Announce,
     EndSession,
     Field,
+    Lookup,
     Outcome,
+    Publish,
     Request,
     ResolveItem,
+    SendAudit,
     SetState,
 )
 from moderation.roles import Role
 from moderation.room_view import HANDS_FIELD, LOCK_FIELD, SLOW_FIELD, TURN_FIELD, RoomView
+from rooms.text import prepare
 
 __all__ = ["ANNOUNCE", "AUDIT", "END_SESSION", "LOCK", "RESOLVE", "SLOW", "UNLOCK"]
 
 
 def _slow(request: Request, view: RoomView) -> Outcome:
     seconds = request.fields["seconds"]
-    return Outcome([SetState(SLOW_FIELD, seconds or None)], ack={"seconds": seconds})
+    return Outcome(
+        [SetState(SLOW_FIELD, seconds or None)],
+        ack={"seconds": seconds},
+        audit_reason=f"{seconds} s",
+    )
 
 
 def _lock(request: Request, view: RoomView) -> Outcome:
@@ -33,7 +40,8 @@ def _unlock(request: Request, view: RoomView) -> Outcome:
 
 
 def _announce(request: Request, view: RoomView) -> Outcome:
-    return Outcome([Announce(request.fields["text"])])
+    text = prepare(request.fields["text"], request.text_limit)
+    return Outcome([Publish(text, {"kind": "announcement"})])
 
 
 def _end_session(request: Request, view: RoomView) -> Outcome:
@@ -46,11 +54,11 @@ def _resolve(request: Request, view: RoomView) -> Outcome:
 
 
 def _audit(request: Request, view: RoomView) -> Outcome:
-    return Outcome([], audit=False)
+    return Outcome([SendAudit()], audit=False, acks=False)
 
 
 SLOW = ActionSpec("slow", Role.FACILITATOR, (Field.SECONDS,), _slow)
-LOCK = ActionSpec("lock", Role.FACILITATOR, (), _lock)
+LOCK = ActionSpec("lock", Role.FACILITATOR, (), _lock, lookups=(Lookup.PRESENT,))
 UNLOCK = ActionSpec("unlock", Role.FACILITATOR, (), _unlock)
 ANNOUNCE = ActionSpec("announce", Role.FACILITATOR, (Field.TEXT,), _announce)
 END_SESSION = ActionSpec("end_session", Role.FACILITATOR, (), _end_session)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from moderation.actions.base import ActionSpec, Field, Outcome, Request, SetState, refuse_unknown
+from moderation.actions.base import (
+    ActionSpec,
+    Field,
+    Lookup,
+    Outcome,
+    Request,
+    SetState,
+    refuse_unknown,
+)
 from moderation.roles import Role
 from moderation.room_view import RoomView, mute_field
 
@@ -14,4 +22,6 @@ def decide(request: Request, view: RoomView) -> Outcome:
     return Outcome([SetState(mute_field(target.participant), None)])
 
 
-ACTION = ActionSpec("unmute", Role.FACILITATOR, (Field.PARTICIPANT,), decide)
+ACTION = ActionSpec(
+    "unmute", Role.FACILITATOR, (Field.PARTICIPANT,), decide, lookups=(Lookup.TARGET,)
+)

@@ -5,24 +5,26 @@ import pytest
 
 from moderation.actions.base import (
     AddItem,
-    Announce,
     DeleteMessage,
     EndSession,
     Field,
     ListChange,
     Outcome,
     PrivateNotice,
+    Publish,
     Request,
     ResolveItem,
+    SendAudit,
     SetState,
     Target,
 )
-from moderation.actions.registry import ACTIONS, _build
+from moderation.actions.registry import ACTIONS, MODERATION, _build
 from moderation.actions.report import OPEN_REPORTS_PER_REPORTER
 from moderation.roles import Role
 from moderation.room_view import RoomView
 from rooms.errors import ChatError
 from rooms.ids import ParticipantId, RoomId
+from rooms.text import prepare
 
 MEMBER = Target(ParticipantId("m1"), Role.MEMBER, "Quiet Heron")
 OTHER_FAC = Target(ParticipantId("f2"), Role.FACILITATOR, "Ana")
@@ -40,7 +42,10 @@ def test_every_contract_action_is_registered_once() -> None:
     expected = {"mute", "unmute", "remove", "flag", "report", "delete", "slow", "lock", "unlock",
                 "announce", "end_session", "resolve", "audit", "pause", "resume", "raise_hand",
                 "lower_hand", "call_on", "private_open", "private_close"}  # fmt: skip
-    assert set(ACTIONS) == expected
+    members = {"send", "join", "agree", "leave", "listen", "talk"}
+    assert set(ACTIONS) == expected | members
+    assert expected == MODERATION
+    assert all(ACTIONS[n].min_role is Role.MEMBER for n in members)
     assert all(a.min_role is Role.MEMBER for n, a in ACTIONS.items() if n in
                ("report", "raise_hand", "lower_hand"))  # fmt: skip
 
@@ -71,7 +76,10 @@ def test_pause_locks_slows_and_speaks_calmly_and_resume_undoes() -> None:
     effects = ACTIONS["pause"].decide(request(target=None), RoomView()).effects
     names = [e.name for e in effects if isinstance(e, SetState)]
     assert names == ["lock", "slow", "pause"]
-    assert any(isinstance(e, Announce) and "breath" in e.text for e in effects)
+    assert any(
+        isinstance(e, Publish) and "breath" in e.text.text and e.extra == {"kind": "announcement"}
+        for e in effects
+    )
     undo = ACTIONS["resume"].decide(request(target=None), RoomView()).effects
     assert {e.name for e in undo if isinstance(e, SetState) and e.value is None} == {
         "lock", "slow", "pause"}  # fmt: skip
@@ -181,12 +189,12 @@ def test_lock_admits_those_present_and_unlock_opens_the_door() -> None:
 
 def test_announce_resolve_and_audit() -> None:
     said = ACTIONS["announce"].decide(request(target=None, text="Welcome"), RoomView())
-    assert said.effects == [Announce("Welcome")] and said.audit
+    assert said.effects == [Publish(prepare("Welcome"), {"kind": "announcement"})] and said.audit
     resolved = ACTIONS["resolve"].decide(request(target=None, item="q3"), RoomView())
     assert resolved.effects == [ResolveItem("q3")] and resolved.audit
     # Reading the audit log changes nothing and is not itself audited.
     read = ACTIONS["audit"].decide(request(target=None), RoomView())
-    assert read.effects == [] and not read.audit
+    assert read.effects == [SendAudit()] and not read.audit and not read.acks
 
 
 def test_a_new_session_starts_with_no_turn_and_no_hands() -> None:
