@@ -4,7 +4,8 @@ A configurable list of phrases about suicide and self-harm, matched on word boun
 text the room sees, ignoring case, accents, compatibility forms (fullwidth letters) and every
 invisible character (`rooms.text.detection_form`): a fullwidth `die`, or one split by a zero-width
 space, is `die`. A match never stops a message: the author is privately shown where to get help
-and the room's facilitators are alerted (see `server.moderate`).
+and the room's facilitators are alerted (the `send` action asks for a `CrisisAlert`, which
+server/effects.py carries out after the message is out).
 """
 
 from __future__ import annotations

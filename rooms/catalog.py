@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rooms.ids import RoomId, is_valid_room_id
 
-__all__ = ["Catalog", "CatalogError", "Room", "Session", "parse_catalog"]
+__all__ = ["Catalog", "CatalogError", "Room", "WeeklySession", "parse_catalog"]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -24,7 +24,7 @@ class CatalogError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Session:
+class WeeklySession:
     """A weekly session: `weekday` 0 = Monday, local `start` time, `minutes` long, in `tz`."""
 
     weekday: int
@@ -58,7 +58,7 @@ class Room:
     requires_facilitator: bool = False
     one_at_a_time: bool = False
     allow_contact_details: bool = False
-    sessions: tuple[Session, ...] = field(default=())
+    sessions: tuple[WeeklySession, ...] = field(default=())
 
     def next_session(self, now: dt.datetime) -> dt.datetime | None:
         """Start of the session running at `now` or the next one; None when unscheduled."""
@@ -122,7 +122,7 @@ def _flag(raw: Mapping[str, Any], key: str, where: str) -> bool:
     return value
 
 
-def _session(raw: Any, where: str, default_tz: str) -> Session:
+def _session(raw: Any, where: str, default_tz: str) -> WeeklySession:
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{where}: each session must be a table")
     day = str(raw.get("day", "")).strip().lower()[:3]
@@ -140,7 +140,7 @@ def _session(raw: Any, where: str, default_tz: str) -> Session:
         tz = ZoneInfo(str(tz_name))
     except (ZoneInfoNotFoundError, ValueError):
         raise CatalogError(f"{where}: unknown timezone {tz_name!r}") from None
-    return Session(weekday=_WEEKDAYS.index(day), start=start, minutes=minutes, tz=tz)
+    return WeeklySession(weekday=_WEEKDAYS.index(day), start=start, minutes=minutes, tz=tz)
 
 
 def parse_catalog(data: Mapping[str, Any]) -> Catalog:

@@ -37,7 +37,7 @@ def _exposure(settings: Settings, host: str) -> list[str] | None:
 
 def _apply_flags(args: argparse.Namespace) -> None:
     """`serve --some-setting V` is the same as SOME_SETTING=V in the environment."""
-    from server.config import SETTINGS
+    from server.setting_docs import SETTINGS
 
     for doc in SETTINGS:
         value = getattr(args, doc.name.lower(), None)
@@ -135,7 +135,7 @@ def _identity_source(settings: Settings) -> str:
 def _check(args: argparse.Namespace) -> int:
     """Print the effective configuration (secrets masked) and check that Redis answers."""
     from server.app import load_catalog
-    from server.config import SETTINGS, masked_value
+    from server.setting_docs import SETTINGS, masked_value
     from server.settings import ConfigError, Settings
 
     try:
@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the chat server")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    from server.config import SETTINGS, flag_name
+    from server.setting_docs import SETTINGS, flag_name
 
     for doc in SETTINGS:
         serve.add_argument(flag_name(doc.name), dest=doc.name.lower(), help=doc.meaning)

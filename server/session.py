@@ -87,7 +87,8 @@ class _Backlog:
 
 
 class Session:
-    """State of one WebSocket; `server.app` reads frames, `deliver` queues frames to send."""
+    """State of one WebSocket: `server.endpoint` reads its frames; `deliver` writes a frame at
+    once when the socket keeps up, and queues it in the bounded outbox when it does not."""
 
     __slots__ = (
         "_abort",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from server.config import SETTINGS, RecordingEnv, flag_name, masked_value
+from server.setting_docs import SETTINGS, RecordingEnv, flag_name, masked_value
 from server.settings import Settings
 from tests.conftest import AppServer, ConnectClient, StartServer
 from tests.support import ROOT
