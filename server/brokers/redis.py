@@ -2,7 +2,8 @@
 
 One subscription connection per process, subscribed to the rooms that have local members.
 Every message runs one script (`PUBLISH_MESSAGE`) on a connection of its own, not a pooled
-connection each: on a bare RESP connection whose replies resolve the calls in order
+connection each (with the default pool, clients were dropped once ~100 publishes waited at the
+same moment): on a bare RESP connection whose replies resolve the calls in order
 (`redis_publish.RespScript`) where the URL allows, else batched into pipelines (`_Pipeliner`).
 Room keys carry the hash tag `{room}` so a room lives in one Redis Cluster slot.
 
