@@ -1,25 +1,42 @@
-"""The broker contract (server/brokers/__init__.py), held to the same tests on every backend:
+"""The broker contract (server/brokers/contract.py), held to the same tests on every backend:
 the in-memory broker, one Redis, two Redis servers (history and durable state apart, as
 shipped), and a three-node Redis Cluster, all real.
 
-Grouped by what the broker stores: messages and pub/sub, presence, room state, the queue and
-the audit log, and per-room identity (handles, roles, agreements).
+One section per Protocol of the contract: `Lifecycle`, `Messages`, `Presence`, `RoomState`,
+`Queue`, `Identity`. Each test sees the broker only through the Protocol it checks (`messages(h)`
+and the like), so what a section tests is what that Protocol promises. The failure tests run on
+Redis backends that cannot be reached (a port that refuses connections), since the memory broker
+cannot fail.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from rooms.ids import ParticipantId, RoomId
 from server import envelope
-from server.brokers import Broker, HistoryLimits, open_broker
+from server.brokers import (
+    IDENTITY_SWEEP,
+    Broker,
+    BrokerUnavailable,
+    HistoryLimits,
+    Identity,
+    Lifecycle,
+    Messages,
+    Presence,
+    Queue,
+    RoomState,
+    open_broker,
+)
 from tests.support import RedisClusterNodes, RedisServer, timeout
 
 ROOM = RoomId("anxiety")
@@ -47,6 +64,44 @@ class Harness:
     def of(self, room: RoomId, kind: str = "R") -> list[str]:
         return [e[1:] for r, e in self.events if r == room and e.startswith(kind)]
 
+    def controls(self, room: RoomId, k: str) -> list[dict[str, Any]]:
+        """The control events of kind `k` delivered for `room`, in order."""
+        events = (json.loads(c) for c in self.of(room, "C"))
+        return [e for e in events if e.get("k") == k]
+
+
+def lifecycle(h: Harness) -> Lifecycle:
+    return h.broker
+
+
+def messages(h: Harness) -> Messages:
+    return h.broker
+
+
+def presence(h: Harness) -> Presence:
+    return h.broker
+
+
+def room_state(h: Harness) -> RoomState:
+    return h.broker
+
+
+def queue(h: Harness) -> Queue:
+    return h.broker
+
+
+def identity(h: Harness) -> Identity:
+    return h.broker
+
+
+async def _started(broker: Broker) -> AsyncIterator[Harness]:
+    h = Harness(broker)
+    await broker.start(h.on_event)
+    try:
+        yield h
+    finally:
+        await broker.close()
+
 
 @pytest.fixture(params=["memory", "redis", "redis-split", "redis-cluster"])
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
@@ -63,98 +118,202 @@ async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     else:
         cluster: RedisClusterNodes = request.getfixturevalue("redis_cluster")
         broker = open_broker(cluster.url, prefix)
-    h = Harness(broker)
-    await broker.start(h.on_event)
-    try:
+    async for h in _started(broker):
         yield h
-    finally:
-        await broker.close()
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A port bound but not listening: every connection to it is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture(params=["redis", "redis-cluster"])
+async def dead(request: pytest.FixtureRequest, refused_url: str) -> AsyncIterator[Harness]:
+    """A Redis broker (or Redis Cluster broker) none of whose servers can be reached."""
+    scheme = "redis" if request.param == "redis" else "redis+cluster"
+    async for h in _started(open_broker(f"{scheme}://{refused_url}", "dead")):
+        yield h
+
+
+@pytest.fixture
+async def state_down(redis_server: RedisServer, refused_url: str) -> AsyncIterator[Harness]:
+    """Two Redis servers, the state store unreachable."""
+    broker = open_broker(redis_server.url, f"k{uuid.uuid4().hex[:10]}", f"redis://{refused_url}")
+    async for h in _started(broker):
+        yield h
+
+
+async def _all_unavailable(calls: dict[str, Callable[[], Awaitable[object]]]) -> None:
+    """Every call raises `BrokerUnavailable` (named in the failure when one does not)."""
+    wrong = {}
+    for name, call in calls.items():
+        try:
+            await call()
+        except BrokerUnavailable:
+            continue
+        except Exception as exc:
+            wrong[name] = type(exc).__name__
+        else:
+            wrong[name] = "returned"
+    assert wrong == {}
 
 
 def _head(room: RoomId) -> str:
     return envelope.message_head(room)
 
 
-async def _post(h: Harness, room: RoomId, text: str, now_ms: int = 1_000, **kw: object) -> int:
+async def _post(
+    h: Harness, room: RoomId, text: str, now_ms: int = 1_000, private_to: str | None = None
+) -> int:
     tail = envelope.message_tail({"text": text})
-    msg_id, _ = await h.broker.publish_message(room, _head(room), tail, now_ms, LIMITS, **kw)  # type: ignore[arg-type]
+    msg_id, _ = await messages(h).publish_message(
+        room, _head(room), tail, now_ms, LIMITS, private_to
+    )
     return msg_id
 
 
-# -- messages and pub/sub -----------------------------------------------------------------------
+# -- Lifecycle ----------------------------------------------------------------------------------
+
+
+async def test_ping_says_the_backend_answers(harness: Harness) -> None:
+    assert await lifecycle(harness).ping() is True
+
+
+async def test_an_unreachable_backend_starts_and_ping_says_so(dead: Harness) -> None:
+    # (the fixture started it: `start` did not raise)
+    b = lifecycle(dead)
+    assert await b.ping() is False
+    assert await b.ping() is False
+
+
+# -- Messages -----------------------------------------------------------------------------------
 
 
 async def test_messages_get_increasing_ids_and_arrive_in_order(harness: Harness) -> None:
-    h = harness
-    await h.broker.subscribe(ROOM)
+    h, b = harness, messages(harness)
+    await b.subscribe(ROOM)
     ids = [await _post(h, ROOM, f"m{i}") for i in range(20)]
     assert ids == sorted(ids) and len(set(ids)) == 20
     await h.until(lambda: len(h.of(ROOM)) >= 20, "20 messages")
     delivered = [json.loads(f) for f in h.of(ROOM)]
     assert [m["id"] for m in delivered] == ids
     assert [m["text"] for m in delivered] == [f"m{i}" for i in range(20)]
-    page = await h.broker.history(ROOM, 2_000, LIMITS)
+    page = await b.history(ROOM, 2_000, LIMITS)
     assert [i for i, _ in page.entries] == ids and page.last_id == ids[-1]
     assert json.loads(page.entries[3][1]) == delivered[3]
-    assert await h.broker.get_message(ROOM, ids[3]) == page.entries[3][1]
+    assert await b.get_message(ROOM, ids[3]) == page.entries[3][1]
+
+
+async def test_messages_sent_at_once_arrive_once_each_in_id_order(harness: Harness) -> None:
+    h, b = harness, messages(harness)
+    await b.subscribe(ROOM)
+    ids = await asyncio.gather(*(_post(h, ROOM, f"m{i}") for i in range(30)))
+    assert len(set(ids)) == 30
+    await h.until(lambda: len(h.of(ROOM)) >= 30, "30 messages")
+    # a marker published after them all: anything still on its way would arrive before it
+    await b.publish(ROOM, 'R{"marker":true}')
+    await h.until(lambda: '{"marker":true}' in h.of(ROOM), "the marker")
+    delivered = [json.loads(f).get("id") for f in h.of(ROOM)[:-1]]
+    assert delivered == sorted(ids)
+
+
+async def test_calls_that_do_not_overlap_arrive_in_their_order(harness: Harness) -> None:
+    h, b, state = harness, messages(harness), room_state(harness)
+    await b.subscribe(ROOM)
+    await b.publish(ROOM, 'R{"n":1}')
+    first = await _post(h, ROOM, "two")
+    await state.set_field(ROOM, "slow", "3", 60_000)
+    await b.publish(ROOM, envelope.CONTROL + '{"k":"staff","n":4}')
+    await state.update_list(ROOM, "hands", "p1", True, 60_000)
+    second = await _post(h, ROOM, "six")
+    await b.publish(ROOM, 'R{"n":7}')
+    await h.until(lambda: '{"n":7}' in h.of(ROOM), "the last publish")
+    seen = []
+    for _, e in h.events:
+        body = json.loads(e[1:])
+        if e[0] == envelope.ROOM:
+            seen.append(body.get("id", body.get("n")))
+        elif body["k"] != "reset":  # Redis announces a room's first epoch; memory has none
+            seen.append(body.get("f", body.get("n")))
+    assert seen == [1, first, "slow", 4, "hands", second, 7]
+
+
+async def test_a_new_room_has_an_epoch_and_keeps_it(harness: Harness) -> None:
+    b = messages(harness)
+    page = await b.history(ROOM, 1_000, LIMITS)
+    assert page.epoch and page.entries == [] and page.floor == 0 and page.last_id == 0
+    assert (await b.history(ROOM, 1_500, LIMITS)).epoch == page.epoch
+    _, epoch = await b.publish_message(ROOM, _head(ROOM), "}", 2_000, LIMITS)
+    assert epoch == page.epoch
+    assert (await b.history(OTHER, 1_000, LIMITS)).epoch != page.epoch
 
 
 async def test_history_is_bounded_and_remembers_its_floor(harness: Harness) -> None:
-    h = harness
+    b = messages(harness)
     small = HistoryLimits(5, 60_000)
     for i in range(8):
         tail = envelope.message_tail({"text": f"m{i}"})
-        await h.broker.publish_message(ROOM, _head(ROOM), tail, 1_000 + i, small)
-    page = await h.broker.history(ROOM, 2_000, small)
+        await b.publish_message(ROOM, _head(ROOM), tail, 1_000 + i, small)
+    page = await b.history(ROOM, 2_000, small)
     assert [i for i, _ in page.entries] == [4, 5, 6, 7, 8] and page.floor == 3
+    assert await b.get_message(ROOM, 3) is None and await b.get_message(ROOM, 4) is not None
     # and by age: everything is older than a minute a minute later
-    aged = await h.broker.history(ROOM, 1_000 + 61_000 + 8, small)
+    aged = await b.history(ROOM, 1_000 + 61_000 + 8, small)
     assert aged.entries == [] and aged.floor == 8 and aged.last_id == 8
+    assert await b.get_message(ROOM, 8) is None
+
+
+async def test_a_history_of_no_messages_keeps_none(harness: Harness) -> None:
+    b, none = messages(harness), HistoryLimits(0, 60_000)
+    msg_id, _ = await b.publish_message(ROOM, _head(ROOM), "}", 1_000, none)
+    page = await b.history(ROOM, 1_000, none)
+    assert page.entries == [] and page.floor == page.last_id == msg_id
+    assert await b.get_message(ROOM, msg_id) is None
 
 
 async def test_delete_and_reset(harness: Harness) -> None:
-    h = harness
+    h, b = harness, messages(harness)
     first = await _post(h, ROOM, "keep")
     gone = await _post(h, ROOM, "gone")
-    assert await h.broker.delete_message(ROOM, gone) is True
-    assert await h.broker.delete_message(ROOM, gone) is False
-    assert await h.broker.get_message(ROOM, gone) is None
-    before = await h.broker.history(ROOM, 2_000, LIMITS)
+    assert await b.delete_message(ROOM, gone) is True
+    assert await b.delete_message(ROOM, gone) is False
+    assert await b.delete_message(ROOM, 999) is False
+    assert await b.get_message(ROOM, gone) is None
+    before = await b.history(ROOM, 2_000, LIMITS)
     assert [i for i, _ in before.entries] == [first]
-    epoch = await h.broker.reset_history(ROOM)
-    after = await h.broker.history(ROOM, 2_000, LIMITS)
+    epoch = await b.reset_history(ROOM)
+    after = await b.history(ROOM, 2_000, LIMITS)
     assert epoch == after.epoch != before.epoch and after.entries == []
+    assert after.floor == after.last_id == gone
     # ids keep increasing across epochs, so a stale `since` is never mistaken for a new one
     assert await _post(h, ROOM, "new") > gone
 
 
 async def test_a_private_message_is_delivered_but_never_stored(harness: Harness) -> None:
-    h = harness
-    await h.broker.subscribe(ROOM)
+    h, b = harness, messages(harness)
+    await b.subscribe(ROOM)
     msg_id = await _post(h, ROOM, "just us", private_to="p1")
-    # (Redis also announces the room's first epoch with a control event: not what we look for)
-    await h.until(
-        lambda: any(json.loads(c)["k"] == "to" for c in h.of(ROOM, "C")), "the private delivery"
-    )
-    event = next(e for c in h.of(ROOM, "C") if (e := json.loads(c))["k"] == "to")
-    assert event["k"] == "to" and event["participant"] == "p1"
+    await h.until(lambda: bool(h.controls(ROOM, "to")), "the private delivery")
+    (event,) = h.controls(ROOM, "to")
+    assert event["participant"] == "p1"
     assert event["role"] == "facilitator" and json.loads(event["frame"])["id"] == msg_id
     assert h.of(ROOM) == []
-    assert (await h.broker.history(ROOM, 2_000, LIMITS)).entries == []
-    assert await h.broker.get_message(ROOM, msg_id) is None
+    assert (await b.history(ROOM, 2_000, LIMITS)).entries == []
+    assert await b.get_message(ROOM, msg_id) is None
 
 
 async def test_envelopes_are_the_envelope_modules(harness: Harness) -> None:
     """What a backend builds itself (the Redis scripts build a message frame from head, id and
     tail, the private delivery and the first epoch's `reset`) is what server/envelope.py says."""
-    h = harness
-    await h.broker.subscribe(ROOM)
+    h, b = harness, messages(harness)
+    await b.subscribe(ROOM)
     head, tail = envelope.message_head(ROOM), envelope.message_tail({"text": "é <3"})
-    msg_id, epoch = await h.broker.publish_message(ROOM, head, tail, 1_000, LIMITS)
-    private_id, _ = await h.broker.publish_message(ROOM, head, tail, 1_000, LIMITS, "p9")
-    await h.until(
-        lambda: bool(h.of(ROOM)) and any('"to"' in c for c in h.of(ROOM, "C")), "two envelopes"
-    )
+    msg_id, epoch = await b.publish_message(ROOM, head, tail, 1_000, LIMITS)
+    private_id, _ = await b.publish_message(ROOM, head, tail, 1_000, LIMITS, "p9")
+    await h.until(lambda: bool(h.of(ROOM)) and bool(h.controls(ROOM, "to")), "two envelopes")
     assert [e for r, e in h.events if e[0] == envelope.ROOM] == [
         envelope.ROOM + head + str(msg_id) + tail
     ]
@@ -166,31 +325,49 @@ async def test_envelopes_are_the_envelope_modules(harness: Harness) -> None:
 
 
 async def test_only_subscribed_rooms_are_delivered(harness: Harness) -> None:
-    h = harness
-    await h.broker.subscribe(ROOM)
-    await h.broker.subscribe(OTHER)
-    await h.broker.publish(OTHER, 'R{"n":1}')
+    h, b = harness, messages(harness)
+    await b.subscribe(ROOM)
+    await b.subscribe(OTHER)
+    await b.publish(OTHER, 'R{"n":1}')
     await h.until(lambda: bool(h.of(OTHER)), "the first publish")
-    await h.broker.unsubscribe(OTHER)
-    await h.broker.publish(OTHER, 'R{"n":2}')
-    await h.broker.publish(ROOM, 'R{"marker":true}')  # published after, delivered after
+    await b.unsubscribe(OTHER)
+    await b.publish(OTHER, 'R{"n":2}')
+    await b.publish(ROOM, 'R{"marker":true}')  # published after, delivered after
     await h.until(lambda: bool(h.of(ROOM)), "the marker")
     assert h.of(OTHER) == ['{"n":1}']
 
 
-# -- presence -----------------------------------------------------------------------------------
+async def test_messages_fail_as_unavailable(dead: Harness) -> None:
+    b = messages(dead)
+    await _all_unavailable(
+        {
+            "subscribe": lambda: b.subscribe(ROOM),
+            "publish": lambda: b.publish(ROOM, 'R{"n":1}'),
+            "publish_message": lambda: b.publish_message(ROOM, _head(ROOM), "}", 0, LIMITS),
+            "history": lambda: b.history(ROOM, 0, LIMITS),
+            "get_message": lambda: b.get_message(ROOM, 1),
+            "delete_message": lambda: b.delete_message(ROOM, 1),
+            "reset_history": lambda: b.reset_history(ROOM),
+        }
+    )
+    await b.unsubscribe(ROOM)  # never raises
 
 
-def _info(participant: str, role: str = "member") -> str:
-    return json.dumps({"participant": participant, "handle": participant.upper(), "role": role})
+# -- Presence -----------------------------------------------------------------------------------
+
+
+def _info(participant: str, role: str = "member", **more: object) -> str:
+    return json.dumps(
+        {"participant": participant, "handle": participant.upper(), "role": role, **more}
+    )
 
 
 async def test_presence_counts_participants_not_processes(harness: Harness) -> None:
-    b, now = harness.broker, 10_000
+    b, now = presence(harness), 10_000
     first = await b.presence_enter(ROOM, P1, _info("p1"), "procA", now, 30_000)
     assert first.changed and first.members == 1 and first.facilitators == 0
     again = await b.presence_enter(ROOM, P1, _info("p1"), "procB", now, 30_000)
-    assert not again.changed and again.members == 1
+    assert not again.changed and again.members == 1 and not again.summary_changed
     staff = await b.presence_enter(ROOM, P2, _info("p2", "facilitator"), "procA", now, 30_000)
     assert staff.changed and staff.members == 2 and staff.facilitators == 1
     assert sorted(json.loads(i)["participant"] for i in await b.participants(ROOM, now)) == [
@@ -198,23 +375,49 @@ async def test_presence_counts_participants_not_processes(harness: Harness) -> N
         "p2",
     ]
     assert (await b.member_counts([ROOM, OTHER], now)) == {ROOM: 2, OTHER: 0}
-    entry = (await b.directory([ROOM], now))[ROOM]
-    assert (entry.members, entry.facilitators, entry.locked) == (2, 1, False)
+    entries = await b.directory([ROOM, OTHER], now)
+    assert (entries[ROOM].members, entries[ROOM].facilitators, entries[ROOM].locked) == (
+        2,
+        1,
+        False,
+    )
+    assert (entries[OTHER].members, entries[OTHER].facilitators) == (0, 0)
+    assert not (await b.presence_exit(ROOM, P1, "procC", now)).changed  # no such entry
     one_left = await b.presence_exit(ROOM, P1, "procA", now)
     assert not one_left.changed and one_left.members == 2
     last = await b.presence_exit(ROOM, P1, "procB", now)
-    assert last.changed and last.members == 1
+    assert last.changed and last.members == 1 and last.facilitators == 1
+
+
+async def test_entering_with_another_summary_says_so(harness: Harness) -> None:
+    b, now = presence(harness), 10_000
+    await b.presence_enter(ROOM, P1, _info("p1"), "procA", now, 30_000)
+    other = await b.presence_enter(ROOM, P1, _info("p1", listening=True), "procB", now, 30_000)
+    assert not other.changed and other.summary_changed
+    assert [json.loads(i).get("listening") for i in await b.participants(ROOM, now)] == [True]
+
+
+async def test_one_participant_entering_everywhere_at_once_changes_once(harness: Harness) -> None:
+    b, now, procs = presence(harness), 10_000, [f"proc{i}" for i in range(6)]
+    entered = await asyncio.gather(
+        *(b.presence_enter(ROOM, P1, _info("p1"), p, now, 30_000) for p in procs)
+    )
+    assert [e.changed for e in entered].count(True) == 1
+    exited = await asyncio.gather(*(b.presence_exit(ROOM, P1, p, now) for p in procs))
+    assert [e.changed for e in exited].count(True) == 1
+    assert await b.participants(ROOM, now) == []
 
 
 async def test_presence_update_and_expiry(harness: Harness) -> None:
-    b, now = harness.broker, 10_000
+    b, now = presence(harness), 10_000
     await b.presence_enter(ROOM, P1, _info("p1", "facilitator"), "procA", now, 1_000)
     await b.presence_enter(ROOM, P2, _info("p2"), "procB", now, 5_000)
     await b.presence_update(ROOM, P1, _info("p1"))  # standing ended: a member now
     assert (await b.directory([ROOM], now))[ROOM].facilitators == 0
     await b.presence_update(ROOM, P3, _info("p3"))  # not present: nothing to update
     assert len(await b.participants(ROOM, now)) == 2
-    # procA died: its entry expires and the sweep names who is gone
+    # procA died: its entry expires (not live from then on) and the sweep names who is gone
+    assert [json.loads(i)["participant"] for i in await b.participants(ROOM, now + 2_000)] == ["p2"]
     gone = await b.presence_sweep(ROOM, now + 2_000)
     assert [json.loads(g)["participant"] for g in gone] == ["p1"]
     assert await b.presence_sweep(ROOM, now + 2_000) == []
@@ -224,26 +427,53 @@ async def test_presence_update_and_expiry(harness: Harness) -> None:
     assert live == {"p2", "p3"}
 
 
-# -- room state ---------------------------------------------------------------------------------
+async def test_a_refresh_extends_an_entry(harness: Harness) -> None:
+    b, now = presence(harness), 10_000
+    await b.presence_enter(ROOM, P1, _info("p1"), "procA", now, 1_000)
+    await b.presence_refresh([(ROOM, P1, None)], "procA", now + 500, 5_000)
+    assert (await b.member_counts([ROOM], now + 2_000))[ROOM] == 1
+    assert await b.presence_sweep(ROOM, now + 2_000) == []
+    assert (await b.member_counts([ROOM], now + 5_500))[ROOM] == 0
+
+
+async def test_presence_fails_as_unavailable(dead: Harness) -> None:
+    b = presence(dead)
+    await _all_unavailable(
+        {
+            "presence_enter": lambda: b.presence_enter(ROOM, P1, _info("p1"), "a", 0, 1_000),
+            "presence_exit": lambda: b.presence_exit(ROOM, P1, "a", 0),
+            "presence_update": lambda: b.presence_update(ROOM, P1, _info("p1")),
+            "presence_refresh": lambda: b.presence_refresh([(ROOM, P1, None)], "a", 0, 1_000),
+            "presence_sweep": lambda: b.presence_sweep(ROOM, 0),
+            "participants": lambda: b.participants(ROOM, 0),
+            "member_counts": lambda: b.member_counts([ROOM], 0),
+            "directory": lambda: b.directory([ROOM], 0),
+        }
+    )
+
+
+# -- RoomState ----------------------------------------------------------------------------------
 
 
 async def test_fields_are_stored_and_announced(harness: Harness) -> None:
-    h = harness
-    await h.broker.subscribe(ROOM)
-    await h.broker.set_field(ROOM, "lock", json.dumps(True), 60_000)
-    await h.broker.set_field(ROOM, "slow", json.dumps(10), 60_000)
-    assert await h.broker.room_fields(ROOM) == {"lock": "true", "slow": "10"}
-    assert (await h.broker.directory([ROOM], 0))[ROOM].locked is True
-    await h.broker.set_field(ROOM, "slow", None, 60_000)
-    assert await h.broker.update_list(ROOM, "hands", "p1", True, 60_000) == ["p1"]
-    assert await h.broker.update_list(ROOM, "hands", "p2", True, 60_000) == ["p1", "p2"]
-    assert await h.broker.update_list(ROOM, "hands", "p1", True, 60_000) == ["p1", "p2"]
-    assert await h.broker.update_list(ROOM, "hands", "p1", False, 60_000) == ["p2"]
-    assert await h.broker.room_fields(ROOM) == {"lock": "true", "hands": '["p2"]'}
+    h, b = harness, room_state(harness)
+    await messages(h).subscribe(ROOM)
+    await b.set_field(ROOM, "lock", json.dumps(True), 60_000)
+    await b.set_field(ROOM, "slow", json.dumps(10), 60_000)
+    assert await b.room_fields(ROOM) == {"lock": "true", "slow": "10"}
+    assert (await presence(h).directory([ROOM], 0))[ROOM].locked is True
+    await b.set_field(ROOM, "slow", None, 60_000)
+    assert await b.update_list(ROOM, "hands", "p1", True, 60_000) == ["p1"]
+    assert await b.update_list(ROOM, "hands", "p2", True, 60_000) == ["p1", "p2"]
+    assert await b.update_list(ROOM, "hands", "p1", True, 60_000) == ["p1", "p2"]
+    assert await b.update_list(ROOM, "hands", "p1", False, 60_000) == ["p2"]
+    assert await b.update_list(ROOM, "hands", "p9", False, 60_000) == ["p2"]
+    assert await b.room_fields(ROOM) == {"lock": "true", "hands": '["p2"]'}
+    assert await b.room_fields(OTHER) == {}
     await h.until(
         lambda: any('"p2"]' in c and "p1" not in c for c in h.of(ROOM, "C")), "the last change"
     )
-    raw = [json.loads(c) for c in h.of(ROOM, "C")]
+    raw = h.controls(ROOM, "set")
     # A store that announces changes apart from writing them numbers them ("n"), increasing,
     # so a subscriber can drop one that arrives after a newer one.
     versions = [c["n"] for c in raw if "n" in c]
@@ -257,7 +487,51 @@ async def test_fields_are_stored_and_announced(harness: Harness) -> None:
     assert changes[-1] == {"k": "set", "f": "hands", "v": ["p2"]}
 
 
-# -- queue and audit ----------------------------------------------------------------------------
+async def test_list_updates_at_once_lose_nothing(harness: Harness) -> None:
+    b = room_state(harness)
+    items = [f"p{i}" for i in range(12)]
+    await asyncio.gather(*(b.update_list(ROOM, "hands", i, True, 60_000) for i in items))
+    assert sorted(json.loads((await b.room_fields(ROOM))["hands"])) == sorted(items)
+
+
+async def test_the_last_change_delivered_is_the_stored_value(harness: Harness) -> None:
+    h, b = harness, room_state(harness)
+    await messages(h).subscribe(ROOM)
+    await asyncio.gather(*(b.set_field(ROOM, "slow", str(v), 60_000) for v in range(1, 11)))
+    # published after every write returned, so delivered after each of their announcements
+    await messages(h).publish(ROOM, 'R{"marker":true}')
+    await h.until(lambda: bool(h.of(ROOM)), "the marker")
+    stored = json.loads((await b.room_fields(ROOM))["slow"])
+    assert h.controls(ROOM, "set")[-1]["v"] == stored
+
+
+async def test_room_state_fails_as_unavailable(dead: Harness) -> None:
+    await _room_state_unavailable(room_state(dead))
+
+
+async def _room_state_unavailable(b: RoomState) -> None:
+    await _all_unavailable(
+        {
+            "room_fields": lambda: b.room_fields(ROOM),
+            "set_field": lambda: b.set_field(ROOM, "lock", "true", 1_000),
+            "update_list": lambda: b.update_list(ROOM, "hands", "p1", True, 1_000),
+        }
+    )
+
+
+async def test_with_the_state_store_down_what_it_holds_fails_as_unavailable(
+    state_down: Harness,
+) -> None:
+    """Two Redis servers: what lives on the state store fails (room state, queue and audit,
+    identity, and the directory, which shows the lock); `ping` says so."""
+    await _room_state_unavailable(room_state(state_down))
+    await _queue_unavailable(queue(state_down))
+    await _identity_unavailable(identity(state_down))
+    await _all_unavailable({"directory": lambda: presence(state_down).directory([ROOM], 0)})
+    assert await lifecycle(state_down).ping() is False
+
+
+# -- Queue --------------------------------------------------------------------------------------
 
 
 def _item(note: str) -> dict[str, object]:
@@ -266,20 +540,21 @@ def _item(note: str) -> dict[str, object]:
 
 
 async def test_queue_items_and_resolution(harness: Harness) -> None:
-    b = harness.broker
+    b = queue(harness)
     ids = [await b.queue_add(ROOM, _item(f"n{i}"), 60_000) for i in range(3)]
     assert len(set(ids)) == 3 and all(isinstance(i, str) for i in ids)
     items = await b.queue_items(ROOM)
     assert [i["id"] for i in items] == ids and [i["note"] for i in items] == ["n0", "n1", "n2"]
     resolved = await b.queue_resolve(ROOM, ids[1], "Sam", 60_000)
-    assert resolved is not None and resolved["status"] == "resolved"
+    assert resolved is not None and resolved["id"] == ids[1]
+    assert resolved["status"] == "resolved" and resolved["resolved_by"] == "Sam"
     assert await b.queue_resolve(ROOM, "no-such-item", "Sam", 60_000) is None
     assert [i["status"] for i in await b.queue_items(ROOM)] == ["open", "resolved", "open"]
     assert await b.queue_items(OTHER) == []
 
 
 async def test_a_report_is_added_once_per_reporter_and_target(harness: Harness) -> None:
-    b = harness.broker
+    b = queue(harness)
     first = await b.queue_add_once(ROOM, _item("rude"), 60_000, 3)
     assert first[0] == "added"
     assert await b.queue_add_once(ROOM, _item("again"), 60_000, 3) == ("merged", first[1])
@@ -300,40 +575,104 @@ async def test_a_report_is_added_once_per_reporter_and_target(harness: Harness) 
     assert len(await b.queue_items(ROOM)) == 5
 
 
+async def test_the_same_report_made_at_once_is_stored_once(harness: Harness) -> None:
+    b = queue(harness)
+    outcomes = await asyncio.gather(
+        *(b.queue_add_once(ROOM, _item(f"n{i}"), 60_000, 3) for i in range(8))
+    )
+    assert sorted(o for o, _ in outcomes) == ["added"] + ["merged"] * 7
+    assert len({i for _, i in outcomes}) == 1 and len(await b.queue_items(ROOM)) == 1
+
+
 async def test_audit_keeps_the_newest(harness: Harness) -> None:
-    b = harness.broker
+    b = queue(harness)
     for i in range(7):
         await b.audit_append(ROOM, json.dumps({"n": i}), 60_000, 5)
     assert [json.loads(e)["n"] for e in await b.audit_entries(ROOM)] == [2, 3, 4, 5, 6]
+    assert await b.audit_entries(OTHER) == []
 
 
-# -- per-room identity --------------------------------------------------------------------------
+async def test_queue_fails_as_unavailable(dead: Harness) -> None:
+    await _queue_unavailable(queue(dead))
+
+
+async def _queue_unavailable(b: Queue) -> None:
+    await _all_unavailable(
+        {
+            "queue_add": lambda: b.queue_add(ROOM, _item("n"), 1_000),
+            "queue_add_once": lambda: b.queue_add_once(ROOM, _item("n"), 1_000, 3),
+            "queue_resolve": lambda: b.queue_resolve(ROOM, "q1", "Sam", 1_000),
+            "queue_items": lambda: b.queue_items(ROOM),
+            "audit_append": lambda: b.audit_append(ROOM, "{}", 1_000, 5),
+            "audit_entries": lambda: b.audit_entries(ROOM),
+        }
+    )
+
+
+# -- Identity -----------------------------------------------------------------------------------
 
 
 async def test_handles_are_unique_in_a_room_and_stable(harness: Harness) -> None:
-    b = harness.broker
-    ttl = 60_000
-    assert (
-        await b.claim_handle(ROOM, P1, ["Warm Yak", "Brave Yak"], ttl, "member", 1_000)
-        == "Warm Yak"
-    )
-    assert (
-        await b.claim_handle(ROOM, P2, ["Warm Yak", "Brave Yak"], ttl, "member", 1_000)
-        == "Brave Yak"
-    )
-    assert await b.claim_handle(ROOM, P3, ["Warm Yak", "Brave Yak"], ttl, "member", 1_000) is None
-    assert await b.claim_handle(ROOM, P1, ["Other"], ttl, "member", 1_000) == "Warm Yak"
+    b, ttl, names = identity(harness), 60_000, ["Warm Yak", "Brave Yak"]
+    assert await b.claim_handle(ROOM, P1, names, ttl, "member", 1_000) == "Warm Yak"
+    assert await b.claim_handle(ROOM, P2, names, ttl, "member", 1_000) == "Brave Yak"
+    assert await b.claim_handle(ROOM, P3, names, ttl, "member", 1_000) is None
+    assert await b.participant_role(ROOM, P3) is None  # a refused claim writes nothing
+    assert await b.claim_handle(ROOM, P1, ["Other"], ttl, "facilitator", 1_000) == "Warm Yak"
+    assert await b.participant_role(ROOM, P1) == ("facilitator", "Warm Yak")  # the latest role
     assert await b.claim_handle(OTHER, P2, ["Warm Yak"], ttl, "member", 1_000) == "Warm Yak"
     assert await b.participant_role(ROOM, P2) == ("member", "Brave Yak")
-    assert await b.participant_role(ROOM, P3) is None
     # a handle whose holder was last seen `ttl` ago or more is free again
     assert await b.claim_handle(ROOM, P3, ["Warm Yak"], ttl, "member", 1_000 + ttl + 1) == (
         "Warm Yak"
     )
 
 
+async def test_one_handle_claimed_at_once_goes_to_one(harness: Harness) -> None:
+    b = identity(harness)
+    claimants = [ParticipantId(f"c{i}") for i in range(6)]
+    got = await asyncio.gather(
+        *(b.claim_handle(ROOM, p, ["Only Owl"], 60_000, "member", 1_000) for p in claimants)
+    )
+    assert got.count("Only Owl") == 1 and got.count(None) == 5
+
+
+async def test_identities_expire_longest_unseen_first_a_bounded_number_per_call(
+    harness: Harness,
+) -> None:
+    b, ttl, count = identity(harness), 60_000, IDENTITY_SWEEP + 8
+    people = [ParticipantId(f"x{i}") for i in range(count)]
+    for i, p in enumerate(people):  # x0 seen first, then x1, …
+        assert await b.claim_handle(ROOM, p, [f"Name {i}"], ttl, "member", 1_000 + i)
+        await b.set_agreement(ROOM, p, 2, ttl, 1_000 + i)
+    later = 1_000 + count + ttl
+    assert await b.claim_handle(ROOM, P1, ["Name 0"], ttl, "member", later) == "Name 0"
+    kept = [await b.participant_role(ROOM, p) is not None for p in people]
+    assert kept == [False] * IDENTITY_SWEEP + [True] * 8
+    assert await b.agreement(ROOM, people[0]) == 0
+    await b.set_agreement(ROOM, P2, 1, ttl, later)  # an agreement sweeps as a claim does
+    assert [await b.participant_role(ROOM, p) for p in people[IDENTITY_SWEEP:]] == [None] * 8
+
+
 async def test_agreement_is_remembered_per_room(harness: Harness) -> None:
-    b = harness.broker
+    b = identity(harness)
     assert await b.agreement(ROOM, P1) == 0
     await b.set_agreement(ROOM, P1, 3, 60_000, 1_000)
     assert await b.agreement(ROOM, P1) == 3 and await b.agreement(OTHER, P1) == 0
+    await b.set_agreement(ROOM, P1, 4, 60_000, 2_000)
+    assert await b.agreement(ROOM, P1) == 4
+
+
+async def test_identity_fails_as_unavailable(dead: Harness) -> None:
+    await _identity_unavailable(identity(dead))
+
+
+async def _identity_unavailable(b: Identity) -> None:
+    await _all_unavailable(
+        {
+            "claim_handle": lambda: b.claim_handle(ROOM, P1, ["A"], 1_000, "member", 0),
+            "participant_role": lambda: b.participant_role(ROOM, P1),
+            "set_agreement": lambda: b.set_agreement(ROOM, P1, 1, 1_000, 0),
+            "agreement": lambda: b.agreement(ROOM, P1),
+        }
+    )

@@ -98,6 +98,8 @@ class MemoryBroker:
             state = self._rooms[room] = _Room()
         return state
 
+    # -- lifecycle (`Lifecycle`) ---------------------------------------------------------------
+
     async def start(self, on_event: EventHandler) -> None:
         self._on_event = on_event
         self._loop = asyncio.get_running_loop()
@@ -108,6 +110,8 @@ class MemoryBroker:
 
     async def ping(self) -> bool:
         return True
+
+    # -- messages and history (`Messages`) -----------------------------------------------------
 
     async def subscribe(self, room: RoomId) -> None:
         self._subscribed.add(room)
@@ -155,6 +159,12 @@ class MemoryBroker:
             last_id=state.seq,
         )
 
+    async def get_message(self, room: RoomId, message_id: int) -> str | None:
+        for entry in self._room(room).history:
+            if entry[0] == message_id:
+                return entry[2]
+        return None
+
     async def delete_message(self, room: RoomId, message_id: int) -> bool:
         state = self._room(room)
         for entry in state.history:
@@ -170,35 +180,7 @@ class MemoryBroker:
         state.floor = state.seq
         return state.epoch
 
-    async def claim_handle(
-        self,
-        room: RoomId,
-        participant: ParticipantId,
-        candidates: list[str],
-        ttl_ms: int,
-        role: str,
-        now_ms: int,
-    ) -> str | None:
-        state = self._room(room)
-        cutoff = now_ms - ttl_ms
-        state.sweep_identities(cutoff)
-        chosen = state.handle_of.get(participant)
-        if chosen is None:
-            for name in candidates:
-                owner = state.handles.get(name)
-                if owner is not None and owner != participant:
-                    if state.seen.get(owner, now_ms) > cutoff:
-                        continue
-                    state.forget(owner)  # held past its time, not yet swept
-                state.handles[name] = participant
-                state.handle_of[participant] = name
-                chosen = name
-                break
-            else:
-                return None
-        state.roles[participant] = role
-        state.touch(participant, now_ms)
-        return chosen
+    # -- presence (`Presence`) -----------------------------------------------------------------
 
     async def presence_enter(
         self,
@@ -260,6 +242,9 @@ class MemoryBroker:
         state = self._room(room)
         return [state.info[p] for p in sorted(state.live(now_ms)) if p in state.info]
 
+    async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
+        return {r: len(self._rooms[r].live(now_ms)) if r in self._rooms else 0 for r in rooms}
+
     async def directory(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, DirectoryEntry]:
         out = {}
         for room in rooms:
@@ -270,6 +255,19 @@ class MemoryBroker:
                 locked = "lock" in state.fields
                 out[room] = DirectoryEntry(len(state.live(now_ms)), state.staff(now_ms), locked)
         return out
+
+    # -- room state (`RoomState`) --------------------------------------------------------------
+
+    async def room_fields(self, room: RoomId) -> dict[str, str]:
+        return dict(self._room(room).fields)
+
+    async def set_field(self, room: RoomId, name: str, value: str | None, ttl_ms: int) -> None:
+        state = self._room(room)
+        if value is None:
+            state.fields.pop(name, None)
+        else:
+            state.fields[name] = value
+        self._deliver(room, envelopes.field_set(name, value))
 
     async def update_list(
         self, room: RoomId, name: str, item: str, add: bool, ttl_ms: int
@@ -283,49 +281,29 @@ class MemoryBroker:
         await self.set_field(room, name, json.dumps(items), ttl_ms)
         return items
 
-    async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
-        return {r: len(self._rooms[r].live(now_ms)) if r in self._rooms else 0 for r in rooms}
-
-    async def participant_role(
-        self, room: RoomId, participant: ParticipantId
-    ) -> tuple[str, str] | None:
-        state = self._room(room)
-        role, handle = state.roles.get(participant), state.handle_of.get(participant)
-        return (role, handle) if role is not None and handle is not None else None
-
-    async def set_agreement(
-        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int, now_ms: int
-    ) -> None:
-        state = self._room(room)
-        state.sweep_identities(now_ms - ttl_ms)
-        state.agreed[participant] = version
-        state.touch(participant, now_ms)
-
-    async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
-        return self._room(room).agreed.get(participant, 0)
-
-    async def get_message(self, room: RoomId, message_id: int) -> str | None:
-        for entry in self._room(room).history:
-            if entry[0] == message_id:
-                return entry[2]
-        return None
-
-    async def room_fields(self, room: RoomId) -> dict[str, str]:
-        return dict(self._room(room).fields)
-
-    async def set_field(self, room: RoomId, name: str, value: str | None, ttl_ms: int) -> None:
-        state = self._room(room)
-        if value is None:
-            state.fields.pop(name, None)
-        else:
-            state.fields[name] = value
-        self._deliver(room, envelopes.field_set(name, value))
+    # -- queue and audit (`Queue`) -------------------------------------------------------------
 
     async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
         state = self._room(room)
         item_id = f"q{len(state.queue) + 1}"
         state.queue[item_id] = {**item, "id": item_id}
         return item_id
+
+    async def queue_add_once(
+        self, room: RoomId, item: dict[str, Any], ttl_ms: int, cap: int
+    ) -> tuple[str, str]:
+        state = self._room(room)
+        mine = [
+            i
+            for i in state.queue.values()
+            if i["status"] == "open" and i["kind"] == item["kind"] and i["by"] == item["by"]
+        ]
+        for i in mine:
+            if i["participant"] == item["participant"] and i["message_id"] == item["message_id"]:
+                return "merged", str(i["id"])
+        if len(mine) >= cap:
+            return "full", ""
+        return "added", await self.queue_add(room, item, ttl_ms)
 
     async def queue_resolve(
         self, room: RoomId, item_id: str, by: str, ttl_ms: int
@@ -348,20 +326,52 @@ class MemoryBroker:
     async def audit_entries(self, room: RoomId) -> list[str]:
         return list(self._room(room).audit)
 
-    # -- reports: one open item per reporter and target -----------------------------------------
+    # -- identity (`Identity`) -----------------------------------------------------------------
 
-    async def queue_add_once(
-        self, room: RoomId, item: dict[str, Any], ttl_ms: int, cap: int
-    ) -> tuple[str, str]:
+    async def claim_handle(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        candidates: list[str],
+        ttl_ms: int,
+        role: str,
+        now_ms: int,
+    ) -> str | None:
         state = self._room(room)
-        mine = [
-            i
-            for i in state.queue.values()
-            if i["status"] == "open" and i["kind"] == item["kind"] and i["by"] == item["by"]
-        ]
-        for i in mine:
-            if i["participant"] == item["participant"] and i["message_id"] == item["message_id"]:
-                return "merged", str(i["id"])
-        if len(mine) >= cap:
-            return "full", ""
-        return "added", await self.queue_add(room, item, ttl_ms)
+        cutoff = now_ms - ttl_ms
+        state.sweep_identities(cutoff)
+        chosen = state.handle_of.get(participant)
+        if chosen is None:
+            for name in candidates:
+                owner = state.handles.get(name)
+                if owner is not None and owner != participant:
+                    if state.seen.get(owner, now_ms) > cutoff:
+                        continue
+                    state.forget(owner)  # held past its time, not yet swept
+                state.handles[name] = participant
+                state.handle_of[participant] = name
+                chosen = name
+                break
+            else:
+                return None
+        state.roles[participant] = role
+        state.touch(participant, now_ms)
+        return chosen
+
+    async def participant_role(
+        self, room: RoomId, participant: ParticipantId
+    ) -> tuple[str, str] | None:
+        state = self._room(room)
+        role, handle = state.roles.get(participant), state.handle_of.get(participant)
+        return (role, handle) if role is not None and handle is not None else None
+
+    async def set_agreement(
+        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int, now_ms: int
+    ) -> None:
+        state = self._room(room)
+        state.sweep_identities(now_ms - ttl_ms)
+        state.agreed[participant] = version
+        state.touch(participant, now_ms)
+
+    async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
+        return self._room(room).agreed.get(participant, 0)

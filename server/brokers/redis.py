@@ -1,8 +1,10 @@
 """The Redis broker: pub/sub fan-out and shared room state for many processes and hosts.
 
 One subscription connection per process, subscribed to the rooms that have local members.
-Message publishes go through one auto-pipeline (one connection, batched), not a pooled connection
-each: with the default pool, clients are dropped once ~100 publishes wait at the same moment.
+Every message runs one script (`PUBLISH_MESSAGE`) on a connection of its own, not a pooled
+connection each (with the default pool, clients were dropped once ~100 publishes waited at the
+same moment): on a bare RESP connection whose replies resolve the calls in order
+(`redis_publish.RespScript`) where the URL allows, else batched into pipelines (`_Pipeliner`).
 Room keys carry the hash tag `{room}` so a room lives in one Redis Cluster slot.
 
 Two stores, one server unless a state URL is given: the history store (message history, the
@@ -19,11 +21,11 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
@@ -56,6 +58,40 @@ _TRACKED = (envelopes.CONTROL + '{"k":"reset"', envelopes.CONTROL + '{"k":"set"'
 _EPOCH_KEEP_MS = 7 * 86400 * 1000
 
 
+# What a failed Redis call raises: redis-py's errors, socket errors (TimeoutError among them), and
+# the cluster client's own, which are no RedisError (no node reachable, a slot not covered).
+_REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
+
+
+class _Unavailable:
+    """`with _Unavailable("what failed"):` turns a Redis error raised inside into
+    `BrokerUnavailable`; the one place the broker does so. Holds no state, so one instance
+    serves every call of a kind."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, _REDIS_ERRORS):
+            raise BrokerUnavailable(self.what) from exc
+
+
+_PUBLISH_FAILED = _Unavailable("publish failed")
+_HISTORY_FAILED = _Unavailable("history store failed")
+_STATE_FAILED = _Unavailable("state store failed")
+_SUBSCRIBE_FAILED = _Unavailable("subscribe failed")
+
+
 class _SilentSubscription(Exception):
     """The subscription connection stopped delivering without an error."""
 
@@ -85,7 +121,8 @@ class _Script:
 
 
 class _Pipeliner:
-    """Runs queued EVALSHA calls in pipelines on one connection, one batch at a time."""
+    """Runs queued EVALSHA calls in pipelines on one connection, one batch at a time (on Redis
+    Cluster, which refuses EVALSHA in a pipeline, the calls of a batch run side by side)."""
 
     def __init__(self, client: Any, script: _Script, pipelines: bool = True) -> None:
         self._client = client
@@ -145,8 +182,8 @@ class _Pipeliner:
 class RedisBroker:
     """Implements `server.brokers.Broker` on Redis (pub/sub, streams, sorted sets)."""
 
-    # Redis Cluster (server/brokers/redis_cluster.py) changes these: no MULTI across its
-    # pipelines, and room channels are shard channels (SPUBLISH/SSUBSCRIBE).
+    # Redis Cluster runs no MULTI in its pipelines (server/brokers/redis_cluster.py sets this
+    # False; what else it changes is below, under "what Redis Cluster changes").
     transactions = True
 
     def __init__(self, url: str, prefix: str = "psc", state_url: str | None = None) -> None:
@@ -178,6 +215,7 @@ class RedisBroker:
         self._agree = self._script(lua.SET_AGREEMENT)
         self._enter = self._script(lua.PRESENCE_ENTER)
         self._exit = self._script(lua.PRESENCE_EXIT)
+        self._presence_update = self._script(lua.PRESENCE_UPDATE)
         self._sweep = self._script(lua.PRESENCE_SWEEP)
         self._refresh = self._script(lua.PRESENCE_REFRESH)
         self._set_field = self._script(lua.SET_FIELD)
@@ -187,6 +225,7 @@ class RedisBroker:
         self._ensure_epoch = self._script(lua.ENSURE_EPOCH)
         self._queue_add = self._script(lua.QUEUE_ADD)
         self._queue_resolve = self._script(lua.QUEUE_RESOLVE)
+        self._queue_once = self._script(lua.QUEUE_ADD_ONCE)
         self._on_event: EventHandler | None = None
         self._rooms: set[RoomId] = set()
         self._channel_room: dict[str, RoomId] = {}
@@ -194,7 +233,6 @@ class RedisBroker:
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._home = f"{prefix}:proc:{secrets.token_hex(6)}"
-        self.on_resubscribed: Callable[[set[RoomId]], None] | None = None
         # What this process has delivered of each subscribed room, so a new subscription
         # connection can deliver what was published while there was none: the highest message
         # id, the epoch, and the shared state fields (parsed).
@@ -235,7 +273,7 @@ class RedisBroker:
     async def _publish_to(self, client: Any, channel: str, data: str) -> None:
         await client.publish(channel, data)
 
-    # -- keys ---------------------------------------------------------------------------------
+    # -- keys ----------------------------------------------------------------------------------
 
     def _key(self, room: RoomId, name: str) -> str:
         return f"{self._prefix}:{{{room}}}:{name}"
@@ -243,13 +281,13 @@ class RedisBroker:
     def _history_keys(self, room: RoomId) -> list[str]:
         return [self._key(room, n) for n in ("seq", "epoch", "hist", "floor", "ch")]
 
-    # -- lifecycle ----------------------------------------------------------------------------
+    # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self, on_event: EventHandler) -> None:
         self._on_event = on_event
         try:
             await self._connect_pubsub()
-        except (RedisError, OSError) as exc:
+        except _REDIS_ERRORS as exc:
             # Not fatal: /readyz says 503 and the reader keeps trying until Redis answers.
             log.warning("redis not reachable at start: %s", type(exc).__name__)
         self._reader = asyncio.create_task(self._read_forever(), name="redis-subscriber")
@@ -280,10 +318,10 @@ class RedisBroker:
             if not await self._client.ping():
                 return False
             return self._state is self._client or bool(await self._state.ping())
-        except (RedisError, OSError):
+        except _REDIS_ERRORS:
             return False
 
-    # -- subscriptions ------------------------------------------------------------------------
+    # -- subscriptions -------------------------------------------------------------------------
 
     async def _connect_pubsub(self) -> list[dict[str, Any]]:
         """Subscribe a new connection to the home channel and every room, and wait until Redis
@@ -325,8 +363,6 @@ class RedisBroker:
                         self.resubscriptions += 1
                         await self._catch_up()
                         log.info("subscription restored")
-                        if self.on_resubscribed is not None:
-                            self.on_resubscribed(set(self._rooms))
                     for message in early:
                         self._dispatch(message)
                     attempt = 0
@@ -355,10 +391,10 @@ class RedisBroker:
             # A cancel that lands during this ping can be lost (seen in tests/test_faults_redis.py:
             # the loop went on and close() waited forever), so the loop also stops on `_closing`
             # and close() waits for it with a bound.
-            with contextlib.suppress(RedisError, OSError, TimeoutError):
+            with contextlib.suppress(*_REDIS_ERRORS):
                 async with asyncio.timeout(2.0):
                     await self._publish_to(self._client, self._home, "ping")
-            with contextlib.suppress(RedisError, OSError, TimeoutError):
+            with contextlib.suppress(*_REDIS_ERRORS):
                 async with asyncio.timeout(self.ping_interval_s):
                     await self._reconcile()
 
@@ -492,27 +528,28 @@ class RedisBroker:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending[channel] = future
         try:
-            if self._pubsub is None:
-                raise BrokerUnavailable("no subscription connection")
-            await self._pubsub.subscribe(channel)
-            await asyncio.wait_for(future, timeout=5.0)
-            # Where this process starts to deliver the room from: what was published before
-            # is history, which a joining socket reads itself.
-            async with self._client.pipeline(transaction=False) as pipe:
-                pipe.get(self._key(room, "seq"))
-                pipe.get(self._key(room, "epoch"))
-                seq, epoch = await pipe.execute()
-            version, fields = await self._read_snapshot(room)
-            self._last_id[room] = max(int(seq or 0), self._last_id.get(room, 0))
-            if epoch is not None:
-                self._epoch[room] = epoch
-            self._fields[room] = {name: _json_or_none(raw) for name, raw in fields.items()}
-            self._snapshot_version[room] = max(version, self._snapshot_version.get(room, 0))
-        except (RedisError, OSError, TimeoutError, BrokerUnavailable) as exc:
+            with _SUBSCRIBE_FAILED:
+                if self._pubsub is None:
+                    raise BrokerUnavailable("no subscription connection")
+                await self._pubsub.subscribe(channel)
+                await asyncio.wait_for(future, timeout=5.0)
+                # Where this process starts to deliver the room from: what was published before
+                # is history, which a joining socket reads itself.
+                async with self._client.pipeline(transaction=False) as pipe:
+                    pipe.get(self._key(room, "seq"))
+                    pipe.get(self._key(room, "epoch"))
+                    seq, epoch = await pipe.execute()
+                version, fields = await self._read_snapshot(room)
+                self._last_id[room] = max(int(seq or 0), self._last_id.get(room, 0))
+                if epoch is not None:
+                    self._epoch[room] = epoch
+                self._fields[room] = {name: _json_or_none(raw) for name, raw in fields.items()}
+                self._snapshot_version[room] = max(version, self._snapshot_version.get(room, 0))
+        except BrokerUnavailable:
             self._pending.pop(channel, None)
             self._rooms.discard(room)
             self._channel_room.pop(channel, None)
-            raise BrokerUnavailable("subscribe failed") from exc
+            raise
 
     async def unsubscribe(self, room: RoomId) -> None:
         channel = self._key(room, "ch")
@@ -527,16 +564,14 @@ class RedisBroker:
         ):
             table.pop(room, None)
         if self._pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*_REDIS_ERRORS):
                 await self._pubsub.unsubscribe(channel)
 
-    # -- messages and history -----------------------------------------------------------------
+    # -- messages and history (`Messages`) -----------------------------------------------------
 
     async def publish(self, room: RoomId, envelope: str) -> None:
-        try:
+        with _PUBLISH_FAILED:
             await self._publish_to(self._publisher_client, self._key(room, "ch"), envelope)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("publish failed") from exc
 
     async def publish_message(
         self,
@@ -551,10 +586,8 @@ class RedisBroker:
             now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8), head, tail,
             private_to or "",
         ]  # fmt: skip
-        try:
+        with _PUBLISH_FAILED:
             msg_id, epoch = await self._publish.call(self._history_keys(room), args)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("publish failed") from exc
         return int(msg_id), str(epoch)
 
     async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
@@ -565,11 +598,18 @@ class RedisBroker:
             epoch=str(out[0]), entries=entries, floor=int(out[1]), last_id=int(out[2])
         )
 
+    async def get_message(self, room: RoomId, message_id: int) -> str | None:
+        with _HISTORY_FAILED:
+            entries = await self._client.xrange(
+                self._key(room, "hist"), f"{message_id}-0", f"{message_id}-0"
+            )
+        if not entries or entries[0][1] is None:
+            return None
+        return str(entries[0][1]["f"])
+
     async def delete_message(self, room: RoomId, message_id: int) -> bool:
-        try:
+        with _HISTORY_FAILED:
             removed = await self._client.xdel(self._key(room, "hist"), f"{message_id}-0")
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("delete failed") from exc
         return bool(removed)
 
     async def reset_history(self, room: RoomId) -> str:
@@ -578,128 +618,15 @@ class RedisBroker:
 
     async def _run(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
         """A script on the history store."""
-        try:
+        with _HISTORY_FAILED:
             return await script(self._client, keys, args)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable(f"{type(exc).__name__}") from exc
 
     async def _run_state(self, script: _Script, keys: list[str], args: list[Any]) -> Any:
         """A script on the state store."""
-        try:
+        with _STATE_FAILED:
             return await script(self._state, keys, args)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable(f"{type(exc).__name__}") from exc
 
-    # -- handles and presence -----------------------------------------------------------------
-
-    def _identity_keys(self, room: RoomId) -> list[str]:
-        names = ("handles", "owned", "roles", "agreed", "seen", "idscan")
-        return [self._key(room, n) for n in names]
-
-    async def claim_handle(
-        self,
-        room: RoomId,
-        participant: ParticipantId,
-        candidates: list[str],
-        ttl_ms: int,
-        role: str,
-        now_ms: int,
-    ) -> str | None:
-        args = [participant, now_ms, ttl_ms, IDENTITY_SWEEP, role, *candidates]
-        result = await self._run_state(self._claim, self._identity_keys(room), args)
-        return str(result) if result else None
-
-    async def participant_role(
-        self, room: RoomId, participant: ParticipantId
-    ) -> tuple[str, str] | None:
-        try:
-            async with self._state.pipeline(transaction=False) as pipe:
-                pipe.hget(self._key(room, "roles"), participant)
-                pipe.hget(self._key(room, "owned"), participant)
-                role, handle = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("role lookup failed") from exc
-        return (str(role), str(handle)) if role and handle else None
-
-    async def set_agreement(
-        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int, now_ms: int
-    ) -> None:
-        args = [participant, now_ms, ttl_ms, IDENTITY_SWEEP, version]
-        await self._run_state(self._agree, self._identity_keys(room), args)
-
-    async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
-        try:
-            raw = await self._state.hget(self._key(room, "agreed"), participant)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("agreement read failed") from exc
-        return int(raw) if raw else 0
-
-    async def get_message(self, room: RoomId, message_id: int) -> str | None:
-        try:
-            entries = await self._client.xrange(
-                self._key(room, "hist"), f"{message_id}-0", f"{message_id}-0"
-            )
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("history read failed") from exc
-        if not entries or entries[0][1] is None:
-            return None
-        return str(entries[0][1]["f"])
-
-    async def room_fields(self, room: RoomId) -> dict[str, str]:
-        try:
-            fields: dict[str, str] = await self._state.hgetall(self._key(room, "state"))
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("state read failed") from exc
-        return fields
-
-    def _state_keys(self, room: RoomId) -> list[str]:
-        return [self._key(room, "state"), self._key(room, "sver")]
-
-    async def set_field(self, room: RoomId, name: str, value: str | None, ttl_ms: int) -> None:
-        # Written on the state store, then published on the history store: two servers, so not
-        # one script; the version in the event keeps subscribers right whatever the order.
-        version = await self._run_state(
-            self._set_field, self._state_keys(room), [name, value or "", ttl_ms]
-        )
-        await self.publish(room, envelopes.field_set(name, value, int(version)))
-
-    async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
-        keys = [self._key(room, "queue"), self._key(room, "qseq")]
-        return str(await self._run_state(self._queue_add, keys, [json.dumps(item), ttl_ms]))
-
-    async def queue_resolve(
-        self, room: RoomId, item_id: str, by: str, ttl_ms: int
-    ) -> dict[str, Any] | None:
-        raw = await self._run_state(
-            self._queue_resolve, [self._key(room, "queue")], [item_id, by, ttl_ms]
-        )
-        return json.loads(raw) if raw else None
-
-    async def queue_items(self, room: RoomId) -> list[dict[str, Any]]:
-        try:
-            raw: dict[str, str] = await self._state.hgetall(self._key(room, "queue"))
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("queue read failed") from exc
-        items = [json.loads(v) for v in raw.values()]
-        return sorted(items, key=lambda i: int(str(i.get("id", "q0"))[1:] or 0))
-
-    async def audit_append(self, room: RoomId, entry: str, ttl_ms: int, keep: int) -> None:
-        key = self._key(room, "audit")
-        try:
-            async with self._state.pipeline(transaction=self.transactions) as pipe:
-                pipe.rpush(key, entry)
-                pipe.ltrim(key, -keep, -1)
-                pipe.pexpire(key, ttl_ms)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("audit write failed") from exc
-
-    async def audit_entries(self, room: RoomId) -> list[str]:
-        try:
-            entries: list[str] = await self._state.lrange(self._key(room, "audit"), 0, -1)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("audit read failed") from exc
-        return entries
+    # -- presence (`Presence`) -----------------------------------------------------------------
 
     def _presence_keys(self, room: RoomId) -> list[str]:
         return [self._key(room, "pres"), self._key(room, "pinfo")]
@@ -727,12 +654,7 @@ class RedisBroker:
         return PresenceChange(bool(last), int(count), int(staff))
 
     async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
-        try:
-            # Only a participant still present has a summary to replace.
-            if await self._client.hexists(self._key(room, "pinfo"), participant):
-                await self._client.hset(self._key(room, "pinfo"), participant, info)
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("presence update failed") from exc
+        await self._run(self._presence_update, [self._key(room, "pinfo")], [participant, info])
 
     async def presence_refresh(
         self,
@@ -759,39 +681,58 @@ class RedisBroker:
         return [str(x) for x in out]
 
     async def _live(self, rooms: list[RoomId], now_ms: int) -> list[set[str]]:
-        try:
+        with _HISTORY_FAILED:
             async with self._client.pipeline(transaction=False) as pipe:
                 for room in rooms:
                     pipe.zrangebyscore(self._key(room, "pres"), f"({now_ms}", "+inf")
                 results = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("presence read failed") from exc
         return [{m.split("|", 1)[0] for m in members} for members in results]
 
     async def participants(self, room: RoomId, now_ms: int) -> list[str]:
         (live,) = await self._live([room], now_ms)
         if not live:
             return []
-        try:
+        with _HISTORY_FAILED:
             infos = await self._client.hmget(self._key(room, "pinfo"), sorted(live))
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("presence read failed") from exc
         return [str(i) for i in infos if i is not None]
 
+    async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
+        if not rooms:
+            return {}
+        return {
+            r: len(live) for r, live in zip(rooms, await self._live(rooms, now_ms), strict=True)
+        }
+
     async def directory(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, DirectoryEntry]:
-        try:
+        with _STATE_FAILED:
             async with self._state.pipeline(transaction=False) as pipe:
                 for room in rooms:
                     pipe.hexists(self._key(room, "state"), "lock")
                 locks = await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise BrokerUnavailable("state read failed") from exc
         out = {}
         for room, locked in zip(rooms, locks, strict=True):
             keys = self._presence_keys(room)
             members, staff = await self._run(self._directory, keys, [now_ms])
             out[room] = DirectoryEntry(int(members), int(staff), bool(locked))
         return out
+
+    # -- room state (`RoomState`) --------------------------------------------------------------
+
+    def _state_keys(self, room: RoomId) -> list[str]:
+        return [self._key(room, "state"), self._key(room, "sver")]
+
+    async def room_fields(self, room: RoomId) -> dict[str, str]:
+        with _STATE_FAILED:
+            fields: dict[str, str] = await self._state.hgetall(self._key(room, "state"))
+        return fields
+
+    async def set_field(self, room: RoomId, name: str, value: str | None, ttl_ms: int) -> None:
+        # Written on the state store, then published on the history store: two servers, so not
+        # one script; the version in the event keeps subscribers right whatever the order.
+        version = await self._run_state(
+            self._set_field, self._state_keys(room), [name, value or "", ttl_ms]
+        )
+        await self.publish(room, envelopes.field_set(name, value, int(version)))
 
     async def update_list(
         self, room: RoomId, name: str, item: str, add: bool, ttl_ms: int
@@ -803,24 +744,85 @@ class RedisBroker:
         items: list[str] = json.loads(raw)
         return items
 
-    async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
-        if not rooms:
-            return {}
-        return {
-            r: len(live) for r, live in zip(rooms, await self._live(rooms, now_ms), strict=True)
-        }
+    # -- queue and audit (`Queue`) -------------------------------------------------------------
 
-    # -- reports: one open item per reporter and target -----------------------------------------
-
-    _queue_once: _Script | None = None  # made on first use, by `_script` (a cluster's own)
+    async def queue_add(self, room: RoomId, item: dict[str, Any], ttl_ms: int) -> str:
+        keys = [self._key(room, "queue"), self._key(room, "qseq")]
+        return str(await self._run_state(self._queue_add, keys, [json.dumps(item), ttl_ms]))
 
     async def queue_add_once(
         self, room: RoomId, item: dict[str, Any], ttl_ms: int, cap: int
     ) -> tuple[str, str]:
-        if self._queue_once is None:
-            self._queue_once = self._script(lua.QUEUE_ADD_ONCE)
         keys = [self._key(room, "queue"), self._key(room, "qseq")]
         outcome, item_id = await self._run_state(
             self._queue_once, keys, [json.dumps(item), ttl_ms, cap]
         )
         return str(outcome), str(item_id)
+
+    async def queue_resolve(
+        self, room: RoomId, item_id: str, by: str, ttl_ms: int
+    ) -> dict[str, Any] | None:
+        raw = await self._run_state(
+            self._queue_resolve, [self._key(room, "queue")], [item_id, by, ttl_ms]
+        )
+        return json.loads(raw) if raw else None
+
+    async def queue_items(self, room: RoomId) -> list[dict[str, Any]]:
+        with _STATE_FAILED:
+            raw: dict[str, str] = await self._state.hgetall(self._key(room, "queue"))
+        items = [json.loads(v) for v in raw.values()]
+        return sorted(items, key=lambda i: int(str(i.get("id", "q0"))[1:] or 0))
+
+    async def audit_append(self, room: RoomId, entry: str, ttl_ms: int, keep: int) -> None:
+        key = self._key(room, "audit")
+        with _STATE_FAILED:
+            async with self._state.pipeline(transaction=self.transactions) as pipe:
+                pipe.rpush(key, entry)
+                pipe.ltrim(key, -keep, -1)
+                pipe.pexpire(key, ttl_ms)
+                await pipe.execute()
+
+    async def audit_entries(self, room: RoomId) -> list[str]:
+        with _STATE_FAILED:
+            entries: list[str] = await self._state.lrange(self._key(room, "audit"), 0, -1)
+        return entries
+
+    # -- identity (`Identity`) -----------------------------------------------------------------
+
+    def _identity_keys(self, room: RoomId) -> list[str]:
+        names = ("handles", "owned", "roles", "agreed", "seen", "idscan")
+        return [self._key(room, n) for n in names]
+
+    async def claim_handle(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        candidates: list[str],
+        ttl_ms: int,
+        role: str,
+        now_ms: int,
+    ) -> str | None:
+        args = [participant, now_ms, ttl_ms, IDENTITY_SWEEP, role, *candidates]
+        result = await self._run_state(self._claim, self._identity_keys(room), args)
+        return str(result) if result else None
+
+    async def participant_role(
+        self, room: RoomId, participant: ParticipantId
+    ) -> tuple[str, str] | None:
+        with _STATE_FAILED:
+            async with self._state.pipeline(transaction=False) as pipe:
+                pipe.hget(self._key(room, "roles"), participant)
+                pipe.hget(self._key(room, "owned"), participant)
+                role, handle = await pipe.execute()
+        return (str(role), str(handle)) if role and handle else None
+
+    async def set_agreement(
+        self, room: RoomId, participant: ParticipantId, version: int, ttl_ms: int, now_ms: int
+    ) -> None:
+        args = [participant, now_ms, ttl_ms, IDENTITY_SWEEP, version]
+        await self._run_state(self._agree, self._identity_keys(room), args)
+
+    async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
+        with _STATE_FAILED:
+            raw = await self._state.hget(self._key(room, "agreed"), participant)
+        return int(raw) if raw else 0

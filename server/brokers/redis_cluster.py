@@ -18,7 +18,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 
-from server.brokers.redis import RedisBroker, _Script
+from server.brokers import EventHandler
+from server.brokers.redis import _REDIS_ERRORS, RedisBroker, _Script
 
 __all__ = ["RedisClusterBroker", "cluster_url"]
 
@@ -123,6 +124,16 @@ class RedisClusterBroker(RedisBroker):
     """`server.brokers.Broker` on Redis Cluster with sharded pub/sub."""
 
     transactions = False  # a cluster pipeline runs no MULTI/EXEC
+
+    async def start(self, on_event: EventHandler) -> None:
+        # redis-py (8.1) decides where a command goes before it initializes a fresh client, so
+        # calls made at once on one go to any node and are MOVED, and its fifth MOVED closes
+        # every connection of the client, those the other calls are using too (they fail with
+        # an AttributeError, seen in tests/test_broker_contract.py). Initialized here, before
+        # any call; the subscription initializes `_client` itself.
+        with contextlib.suppress(*_REDIS_ERRORS):
+            await self._publisher_client.initialize()
+        await super().start(on_event)
 
     def _make_client(self, url: str, **options: Any) -> Any:
         options.pop("max_connections", None)

@@ -21,6 +21,7 @@ __all__ = [
     "PRESENCE_ENTER",
     "PRESENCE_EXIT",
     "PRESENCE_SWEEP",
+    "PRESENCE_UPDATE",
     "PUBLISH_MESSAGE",
     "RESET_HISTORY",
     "SET_AGREEMENT",
@@ -265,6 +266,16 @@ end
 return {last, count, staff(ids)}
 """
 )
+
+# KEYS: pinfo. ARGV[1] participant, [2] info. Replaces the summary of a participant still
+# present (one that has a summary) only: checked and written in one step, so an exit between
+# the two cannot leave a summary behind for one who left.
+PRESENCE_UPDATE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return 1
+"""
 
 # KEYS: pres, pinfo. ARGV[1] now. Returns the summaries of participants left with no entry.
 PRESENCE_SWEEP = (
