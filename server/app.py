@@ -151,12 +151,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     built here and given to what uses it; nothing is patched in afterwards."""
     settings = settings or Settings.from_env()
     catalog = load_catalog(settings)
-    broker = open_broker(settings.redis_url, settings.redis_prefix, settings.redis_state_url)
-    if settings.redis_url is not None:
-        from server.brokers.redis import RedisBroker
-
-        if isinstance(broker, RedisBroker):
-            broker.ping_interval_s = settings.broker_ping_s
+    broker = open_broker(
+        settings.redis_url, settings.redis_prefix, settings.redis_state_url, settings.broker_ping_s
+    )
     tokens = TokenService(
         settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
     )

@@ -44,10 +44,16 @@ __all__ = [
 ]
 
 
-def open_broker(url: str | None, prefix: str = "psc", state_url: str | None = None) -> Broker:
+def open_broker(
+    url: str | None,
+    prefix: str = "psc",
+    state_url: str | None = None,
+    ping_interval_s: float = 5.0,
+) -> Broker:
     """The broker for `url`: Redis Cluster for redis+cluster://, Redis for redis://, rediss://
     and unix://, the in-memory broker when None. On Redis, `state_url` (default: `url`) holds
-    the durable room state and `url` the history and pub/sub (see server/brokers/redis.py)."""
+    the durable room state and `url` the history and pub/sub (see server/brokers/redis.py), and
+    the subscription is checked for silence every `ping_interval_s`."""
     if url is None:
         from server.brokers.memory import MemoryBroker
 
@@ -57,7 +63,7 @@ def open_broker(url: str | None, prefix: str = "psc", state_url: str | None = No
 
         if state_url not in (None, url):
             raise ValueError("a cluster broker keeps all its state on the cluster")
-        return RedisClusterBroker(url, prefix)
+        return RedisClusterBroker(url, prefix, ping_interval_s=ping_interval_s)
     from server.brokers.redis import RedisBroker
 
-    return RedisBroker(url, prefix, state_url)
+    return RedisBroker(url, prefix, state_url, ping_interval_s)

@@ -186,7 +186,13 @@ class RedisBroker:
     # False; what else it changes is below, under "what Redis Cluster changes").
     transactions = True
 
-    def __init__(self, url: str, prefix: str = "psc", state_url: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "psc",
+        state_url: str | None = None,
+        ping_interval_s: float = 5.0,
+    ) -> None:
         self._prefix = prefix
         self._url = url
         # The history store: history, presence and pub/sub.
@@ -246,7 +252,7 @@ class RedisBroker:
         self._heard = 0.0
         self._pinger: asyncio.Task[None] | None = None
         self._closing = False
-        self.ping_interval_s = 5.0
+        self.ping_interval_s = ping_interval_s
         self.resubscriptions = 0  # for operators and tests: how often the subscription was lost
         self.recovered = 0  # messages delivered from history after a resubscription
 
