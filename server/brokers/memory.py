@@ -14,6 +14,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from moderation.room_view import LOCK_FIELD
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
 from server import envelope as envelopes
@@ -252,7 +253,7 @@ class MemoryBroker:
             if state is None:
                 out[room] = DirectoryEntry(0, 0, False)
             else:
-                locked = "lock" in state.fields
+                locked = LOCK_FIELD in state.fields
                 out[room] = DirectoryEntry(len(state.live(now_ms)), state.staff(now_ms), locked)
         return out
 

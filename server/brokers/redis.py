@@ -27,6 +27,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 
+from moderation.room_view import LOCK_FIELD
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
 from server import envelope as envelopes
@@ -713,7 +714,7 @@ class RedisBroker:
         with _STATE_FAILED:
             async with self._state.pipeline(transaction=False) as pipe:
                 for room in rooms:
-                    pipe.hexists(self._key(room, "state"), "lock")
+                    pipe.hexists(self._key(room, "state"), LOCK_FIELD)
                 locks = await pipe.execute()
         out = {}
         for room, locked in zip(rooms, locks, strict=True):
