@@ -7,6 +7,7 @@ The catalogue is data the operator edits (`rooms/starter_rooms.toml`, or the fil
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from rooms.ids import RoomId, is_valid_room_id
 __all__ = ["Catalog", "CatalogError", "Room", "WeeklySession", "parse_catalog"]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_HH_MM = re.compile(r"\d\d:\d\d")
 
 
 class CatalogError(ValueError):
@@ -125,11 +128,18 @@ def _flag(raw: Mapping[str, Any], key: str, where: str) -> bool:
 def _session(raw: Any, where: str, default_tz: str) -> WeeklySession:
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{where}: each session must be a table")
-    day = str(raw.get("day", "")).strip().lower()[:3]
-    if day not in _WEEKDAYS:
+    # "Mon" or "Monday", any case; not anything that begins with "mon" ("Monkey").
+    named = str(raw.get("day", "")).strip().lower()
+    day = named[:3]
+    if day not in _WEEKDAYS or named not in (day, _WEEKDAY_NAMES[_WEEKDAYS.index(day)]):
         raise CatalogError(f"{where}: session 'day' must be a weekday name")
+    # Exactly HH:MM: seconds or an offset ("10:00+05:00") would be dropped or overruled by
+    # the session's time zone without a word.
+    start_text = str(raw.get("start", ""))
     try:
-        start = dt.time.fromisoformat(str(raw.get("start", "")))
+        if not _HH_MM.fullmatch(start_text):
+            raise ValueError(start_text)
+        start = dt.time.fromisoformat(start_text)
     except ValueError:
         raise CatalogError(f"{where}: session 'start' must be HH:MM") from None
     minutes = raw.get("minutes", 60)

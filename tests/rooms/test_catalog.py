@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rooms.catalog import CatalogError, parse_catalog
+from rooms.ids import RoomId
 
 ROOM = {"id": "a", "name": "n", "category": "c", "description": "d", "rules": ["x"]}
 
@@ -80,6 +81,11 @@ def test_next_session_and_live_window() -> None:
         ([{**ROOM, "sessions": {"day": "Mon"}}], "'sessions' must be a list"),
         ([{**ROOM, "sessions": ["Mon 10:00"]}], "each session must be a table"),
         ([{**ROOM, "sessions": [{"day": "Mon", "start": "ten"}]}], "'start' must be HH:MM"),
+        ([{**ROOM, "sessions": [{"day": "Monkey", "start": "10:00"}]}], "weekday"),
+        ([{**ROOM, "sessions": [{"day": "Mon", "start": "10"}]}], "'start' must be HH:MM"),
+        ([{**ROOM, "sessions": [{"day": "Mon", "start": "10:00:00+05:00"}]}],
+         "'start' must be HH:MM"),
+        ([{**ROOM, "sessions": [{"day": "Mon", "start": "25:00"}]}], "'start' must be HH:MM"),
         ([{**ROOM, "sessions": [{"day": "Mon"}]}], "'start' must be HH:MM"),
         *(([{**ROOM, "sessions": [{"day": "Mon", "start": "10:00", "minutes": bad}]}],
            "'minutes' must be 1 to 1440") for bad in (0, 1441, True, "60", 1.5)),
@@ -147,3 +153,12 @@ def test_the_earliest_of_several_sessions_comes_next() -> None:
     assert room.next_session(wednesday) == dt.datetime(2026, 11, 27, 18, 0, tzinfo=dt.UTC)
     saturday = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
     assert room.next_session(saturday) == dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def test_weekdays_by_short_or_full_name() -> None:
+    for day in ("Mon", "monday", " MONDAY "):
+        room = {**ROOM, "sessions": [{"day": day, "start": "09:30"}]}
+        found = parse_catalog({"rooms": [room]}).get(RoomId("a"))
+        assert found is not None
+        (session,) = found.sessions
+        assert (session.weekday, session.start.isoformat()) == (0, "09:30:00")
