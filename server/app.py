@@ -26,11 +26,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from moderation.crisis import CrisisConfig, parse_crisis_config
 from moderation.ratelimit import Rate
 from rooms.catalog import Catalog, parse_catalog
+from server.admin import admin_routes
 from server.brokers import BrokerUnavailable, open_broker
 from server.commands import HANDLERS
 from server.endpoint import ChatEndpoint, Rates
 from server.hub import Hub
-from server.joining import evict
+from server.joining import end_standing, evict
 from server.limits import AddressCap, Members
 from server.logs import where
 from server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -58,6 +59,7 @@ def _static_dir() -> Path:
 STATIC_DIR = _static_dir()
 
 CLOSE_RESTARTING = 1012
+STANDING_POLL_S = 0.5  # how often revocations are read: they hold everywhere within 1 s
 _LIVE = ("connections", "rooms", "reconnects")
 WS_PATH = "/ws"
 
@@ -194,6 +196,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
             except Exception as exc:
                 log.error("presence heartbeat failed: %s", type(exc).__name__)
 
+    async def standing_forever() -> None:
+        # Revocations hold on every process within a second: each reads the revoked ids
+        # twice a second and ends the standing of its sockets whose token names one. The
+        # facilitators with a socket open here are kept online for coordinators meanwhile.
+        beats = 0
+        while True:
+            await asyncio.sleep(STANDING_POLL_S)
+            try:
+                now_ms = int(time.time() * 1000)
+                svc.standing.revoked = await broker.revoked(now_ms)
+                watched = svc.standing.sessions()
+                for session in watched:
+                    claim = session.facilitator
+                    if claim is not None and claim.id in svc.standing.revoked:
+                        await end_standing(svc, session, "revoked")
+                beats += 1
+                if beats * STANDING_POLL_S >= settings.heartbeat_s:
+                    beats = 0
+                    ids = {s.facilitator.id for s in watched if s.facilitator is not None}
+                    ttl_ms = int(settings.presence_ttl_s * 1000)
+                    await broker.staff_online(sorted(ids), process, now_ms, ttl_ms)
+            except BrokerUnavailable:
+                log.warning("reading revocations failed: broker unavailable")
+            except Exception as exc:
+                log.error("reading revocations failed: %s at %s", type(exc).__name__, where(exc))
+
     async def evict_forever() -> None:
         # Removals the hub found in delivered state changes: out of the room, on this process.
         while True:
@@ -218,6 +246,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         tasks = [
             asyncio.create_task(heartbeat_forever(), name="presence-heartbeat"),
             asyncio.create_task(evict_forever(), name="evictions"),
+            asyncio.create_task(standing_forever(), name="standing"),
             asyncio.create_task(measure_loop_lag(), name="loop-lag"),
         ]
         log.info("serving %d rooms with the %s broker", len(catalog), type(broker).__name__)
@@ -288,6 +317,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics_route),
         Route("/api/rooms", api_rooms),
+        *admin_routes(svc),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     app = ChatApp(

@@ -132,6 +132,29 @@ def _identity_source(settings: Settings) -> str:
     )
 
 
+def _coordinator_token(args: argparse.Namespace) -> int:
+    from server.settings import ConfigError, Settings
+    from server.tokens import TokenService
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"peer-support: configuration error: {exc}", file=sys.stderr)
+        return 2
+    name = args.name.strip()
+    if not name or len(name) > 40:
+        print("peer-support: --name must be 1 to 40 characters", file=sys.stderr)
+        return 2
+    if not 0 < args.hours <= 24 * 30:
+        print("peer-support: --hours must be more than 0 and at most 720", file=sys.stderr)
+        return 2
+    tokens = TokenService(
+        settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
+    )
+    print(tokens.issue_coordinator(name, args.hours))
+    return 0
+
+
 def _check(args: argparse.Namespace) -> int:
     """Print the effective configuration (secrets masked) and check that Redis answers."""
     from server.app import load_catalog
@@ -220,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--room", action="append", help="a room they may moderate (repeatable)")
     token.add_argument("--hours", type=float, default=12.0, help="lifetime (default 12)")
     token.set_defaults(func=_facilitator_token)
+    coordinator = sub.add_parser("coordinator-token", help="print a signed coordinator token")
+    coordinator.add_argument("--name", required=True)
+    coordinator.add_argument("--hours", type=float, default=12.0)
+    coordinator.set_defaults(func=_coordinator_token)
     args = parser.parse_args(argv)
     result: int = args.func(args)
     return result

@@ -31,12 +31,23 @@ async def hello(svc: Services, session: Session, frame: dict[str, Any], ref: str
     token = wire.opt_str(frame, "token", 4096)
     facilitator_token = wire.opt_str(frame, "facilitator_token", 4096)
     claim = svc.tokens.read_facilitator(facilitator_token) if facilitator_token else None
+    now_ms = int(svc.now() * 1000)
+    # Read from the broker, not the half-second copy: a revoked token never says hello.
+    if claim is not None and claim.id in await svc.broker.revoked(now_ms):
+        raise ChatError(ErrorCode.UNAUTHORIZED, "facilitator token was revoked")
     if token is not None:
         member = svc.tokens.read_member(token)
     else:
         member, token = svc.tokens.issue_member()
     session.member = member
     if claim is not None:
+        # A token made by the CLI is listed for coordinators once it is used.
+        record = {"id": claim.id, "name": claim.name, "revoked": False,
+                  "rooms": None if claim.rooms is None else sorted(claim.rooms),
+                  "expires": int(claim.expires_at * 1000)}  # fmt: skip
+        await svc.broker.facilitator_save(record, now_ms, only_new=True)
+        ttl_ms = int(svc.settings.presence_ttl_s * 1000)
+        await svc.broker.staff_online([claim.id], svc.process, now_ms, ttl_ms)
         session.role, session.facilitator = Role.FACILITATOR, claim
         svc.standing.watch(session, claim.expires_at, lambda: end_standing(svc, session, "expired"))
     opaque = hmac.new(svc.tokens.identity_key, member.encode(), hashlib.sha256).hexdigest()[:24]

@@ -25,7 +25,7 @@ from rooms.errors import ChatError, ErrorCode
 from server import wire
 from server.brokers import BrokerUnavailable
 from server.direct import DirectWriter, forget_handshake
-from server.joining import leave_all
+from server.joining import facilitator_closed, leave_all
 from server.limits import PRESENCE_KINDS, AddressCap, Members, frame_cost, peek_ref
 from server.logs import where
 from server.origins import SiteNames
@@ -113,6 +113,7 @@ class ChatEndpoint:
             finally:
                 svc.standing.forget(session)
                 try:
+                    await facilitator_closed(svc, session)
                     await leave_all(svc, session)
                 except BrokerUnavailable:
                     log.warning("leave after disconnect failed: broker unavailable")

@@ -39,6 +39,7 @@ __all__ = [
     "STATE_KEEP_MS",
     "end_standing",
     "evict",
+    "facilitator_closed",
     "join",
     "leave_all",
     "leave_room",
@@ -290,6 +291,18 @@ async def _announce_update(svc: Services, membership: Membership, staff: bool = 
         await svc.broker.publish(room, envelopes.staff(live.facilitators))
 
 
+async def facilitator_closed(svc: Services, session: Session) -> None:
+    """A socket with a facilitator token closed: its id is offline here unless another socket
+    of this process holds the same id."""
+    claim = session.facilitator
+    if claim is None:
+        return
+    if any(s is not session and s.facilitator is not None and s.facilitator.id == claim.id
+           for s in svc.standing.sessions()):  # fmt: skip
+        return
+    await svc.broker.staff_offline(claim.id, svc.process)
+
+
 async def end_standing(svc: Services, session: Session, reason: str) -> None:
     """The socket's facilitator token no longer grants standing (`expired` or `revoked`).
 
@@ -300,6 +313,7 @@ async def end_standing(svc: Services, session: Session, reason: str) -> None:
     facilitator `waiting` when this was its last."""
     if session.facilitator is None:
         return
+    await facilitator_closed(svc, session)
     svc.standing.forget(session)
     session.facilitator = None
     session.role = Role.MEMBER

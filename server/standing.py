@@ -3,7 +3,8 @@
 A facilitator token is checked at `hello`, but a socket can stay open long after its token
 expires. Each process arms one timer per facilitator socket it serves, at the token's expiry by
 the wall clock, so standing ends on every process at the same instant without any event between
-processes. Revocation (an event from the broker) ends standing through the same callback.
+processes. Revocation ends standing through the same path: the app reads the revoked ids
+every half second and ends the standing of every watched socket whose token names one.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class StandingWatch:
         self._clock = clock
         self._timers: dict[Session, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Revoked facilitator ids, as last read from the broker (server/app.py polls it).
+        self.revoked: set[str] = set()
 
     def watch(self, session: Session, expires_at: float, end: EndStanding) -> None:
         """Run `end` once the wall clock reaches `expires_at` (unless `forget` comes first)."""
@@ -59,6 +62,10 @@ class StandingWatch:
             await end()
         except Exception as exc:  # the socket lost standing locally already; see end_standing
             log.warning("ending facilitator standing incomplete: %s", type(exc).__name__)
+
+    def sessions(self) -> list[Session]:
+        """The sockets whose standing is being watched (open, with a facilitator token)."""
+        return list(self._timers)
 
     def __len__(self) -> int:
         return len(self._timers)

@@ -21,10 +21,11 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import MemberId, RoomId
 
-__all__ = ["FacilitatorClaim", "TokenService"]
+__all__ = ["CoordinatorClaim", "FacilitatorClaim", "TokenService"]
 
 _MEMBER_SALT = "peer-support.member.v1"
 _FACILITATOR_SALT = "peer-support.facilitator.v1"
+_COORDINATOR_SALT = "peer-support.coordinator.v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,14 @@ class FacilitatorClaim:
         return now < self.expires_at and (self.rooms is None or room in self.rooms)
 
 
+@dataclass(frozen=True, slots=True)
+class CoordinatorClaim:
+    """What a coordinator token says: who runs the service, until when."""
+
+    name: str
+    expires_at: float
+
+
 class TokenService:
     """Issues and reads tokens with `keys` (newest first: the first signs, all verify)."""
 
@@ -55,6 +64,7 @@ class TokenService:
         ordered = list(reversed(keys))
         self._member = URLSafeTimedSerializer(ordered, salt=_MEMBER_SALT)
         self._facilitator = URLSafeTimedSerializer(ordered, salt=_FACILITATOR_SALT)
+        self._coordinator = URLSafeTimedSerializer(ordered, salt=_COORDINATOR_SALT)
         self._member_max_age = member_max_age_s
         # The key for per-room ids and handles, never sent. Not the signing key: prepending a
         # new signing key (rotation) must not rename anyone or lift their bans and mutes. The
@@ -110,6 +120,31 @@ class TokenService:
         return FacilitatorClaim(
             name=name, rooms=room_set, expires_at=float(expires), id=self.facilitator_id_of(data)
         )
+
+    def issue_coordinator(self, name: str, hours: float) -> str:
+        """A coordinator token, valid for `hours`."""
+        return self._coordinator.dumps({"n": name, "e": time.time() + hours * 3600})
+
+    def read_coordinator(self, token: str) -> CoordinatorClaim:
+        """The claim a coordinator token carries; `unauthorized` if invalid or expired."""
+        data = self._load(self._coordinator, token, None)
+        name, expires = data.get("n"), data.get("e")
+        if not isinstance(name, str) or not isinstance(expires, int | float):
+            raise ChatError(ErrorCode.UNAUTHORIZED, "coordinator token is not valid")
+        if expires <= time.time():
+            raise ChatError(ErrorCode.UNAUTHORIZED, "coordinator token has expired")
+        return CoordinatorClaim(name=name, expires_at=float(expires))
+
+    def purpose_of(self, token: str) -> str | None:
+        """`member` or `facilitator` when `token` is a valid token of that kind (so an admin
+        request made with one is told 403, not 401); None otherwise."""
+        for purpose, serializer in (("member", self._member), ("facilitator", self._facilitator)):
+            try:
+                self._load(serializer, token, None)
+            except ChatError:
+                continue
+            return purpose
+        return None
 
     @staticmethod
     def _load(serializer: URLSafeTimedSerializer, token: str, max_age: int | None) -> Any:

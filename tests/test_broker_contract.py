@@ -35,6 +35,7 @@ from server.brokers import (
     Presence,
     Queue,
     RoomState,
+    Staff,
     open_broker,
 )
 from tests.support import RedisClusterNodes, RedisServer, timeout
@@ -91,6 +92,10 @@ def queue(h: Harness) -> Queue:
 
 
 def identity(h: Harness) -> Identity:
+    return h.broker
+
+
+def staff(h: Harness) -> Staff:
     return h.broker
 
 
@@ -676,3 +681,45 @@ async def _identity_unavailable(b: Identity) -> None:
             "agreement": lambda: b.agreement(ROOM, P1),
         }
     )
+
+
+# -- Staff --------------------------------------------------------------------------------------
+
+
+def _record(fid: str, expires: int, name: str = "Sam") -> dict[str, object]:
+    return {"id": fid, "name": name, "rooms": None, "expires": expires, "revoked": False}
+
+
+async def test_facilitator_records_lapse_at_their_expiry(harness: Harness) -> None:
+    b = staff(harness)
+    await b.facilitator_save(_record("f1", 10_000), 1_000)
+    await b.facilitator_save(_record("f2", 5_000, "Ana"), 1_000)
+    await b.facilitator_save(_record("f1", 12_000), 1_000)  # replaced, not added
+    await b.facilitator_save(_record("f2", 99_000), 1_000, only_new=True)  # kept as it was
+    listed = sorted(await b.facilitator_records(2_000), key=lambda r: str(r["id"]))
+    assert [(r["id"], r["expires"]) for r in listed] == [("f1", 12_000), ("f2", 5_000)]
+    assert [r["id"] for r in await b.facilitator_records(6_000)] == ["f1"]
+
+
+async def test_a_revocation_holds_until_the_token_would_have_expired(harness: Harness) -> None:
+    b = staff(harness)
+    await b.facilitator_save(_record("f1", 10_000), 1_000)
+    assert await b.revoke("f1", 2_000) is True
+    assert await b.revoke("nobody", 2_000) is False
+    assert await b.revoked(3_000) == {"f1"}
+    (record,) = await b.facilitator_records(3_000)
+    assert record["revoked"] is True  # still listed, as revoked
+    assert await b.revoked(10_000) == set()
+    assert await b.revoke("f1", 10_000) is False  # lapsed: nothing left to revoke
+
+
+async def test_who_is_online_expires_unless_refreshed(harness: Harness) -> None:
+    b = staff(harness)
+    await b.staff_online(["f1", "f2"], "procA", 1_000, 3_000)
+    await b.staff_online(["f1"], "procB", 1_000, 3_000)
+    assert await b.online(2_000) == {"f1", "f2"}
+    await b.staff_offline("f1", "procA")
+    assert await b.online(2_000) == {"f1", "f2"}  # still open on procB
+    await b.staff_offline("f1", "procB")
+    await b.staff_online(["f3"], "procA", 3_500, 3_000)
+    assert await b.online(4_500) == {"f3"}  # f2's entry lapsed unrefreshed

@@ -293,3 +293,37 @@ async def test_expired_facilitator_loses_standing_on_its_own_process(
     assert update["role"] == "member"
     await member.expect("room_state", room=room, waiting=True)
     assert (await member.request({"type": "send", "room": room, "text": "hi"}))["code"] == "waiting"
+
+
+async def test_a_revocation_on_one_process_ends_standing_on_the_other(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    from server.tokens import TokenService
+
+    a_srv, b_srv = pair
+    room = "depression"  # requires a facilitator
+    coordinator = TokenService((TEST_SECRET,), 3600).issue_coordinator("Kim", 1)
+
+    def admin(method: str, path: str, body: object = None) -> tuple[int, object]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{a_srv.http}{path}", data=data, method=method)
+        request.add_header("Authorization", f"Bearer {coordinator}")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+
+    status, made = await asyncio.to_thread(
+        admin, "POST", "/api/admin/facilitators", {"name": "Sam", "rooms": None, "hours": 1}
+    )
+    assert status == 201 and isinstance(made, dict)
+    member = await connect(a_srv.ws)
+    await member.enter(room)
+    fac = await connect(b_srv.ws, hello=False)
+    assert (await fac.hello(facilitator_token=made["token"]))["role"] == "facilitator"
+    await fac.enter(room)
+    await member.expect("room_state", room=room, waiting=False)
+    status, _ = await asyncio.to_thread(admin, "DELETE", f"/api/admin/facilitators/{made['id']}")
+    assert status == 204
+    assert (await fac.expect("facilitator_ended", seconds=3))["reason"] == "revoked"
+    await member.expect("room_state", room=room, waiting=True)

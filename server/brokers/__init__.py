@@ -24,6 +24,7 @@ from server.brokers.contract import (
     PresenceChange,
     Queue,
     RoomState,
+    Staff,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "PresenceChange",
     "Queue",
     "RoomState",
+    "Staff",
     "open_broker",
 ]
 

@@ -38,6 +38,7 @@ __all__ = [
     "PresenceChange",
     "Queue",
     "RoomState",
+    "Staff",
 ]
 
 # Called with the room and the envelope published to it: "R" + a frame to fan out verbatim,
@@ -329,5 +330,38 @@ class Identity(Protocol):
         """The rules version the participant last agreed to in the room (0: never)."""
 
 
-class Broker(Lifecycle, Messages, Presence, RoomState, Queue, Identity, Protocol):
+class Staff(Protocol):
+    """The service's facilitators, not one room's: their records and revocations (durable:
+    the state store) and which of them have a socket open now (like presence: entries expire
+    unless refreshed, so a dead process leaves none). Every process reads revocations within
+    a second (server/standing.py polls), so a revocation holds on every process."""
+
+    async def facilitator_save(
+        self, record: dict[str, Any], now_ms: int, only_new: bool = False
+    ) -> None:
+        """Store or replace (with `only_new`: only store, never replace) the record whose `id`
+        it names; it lapses at its `expires` (ms)."""
+
+    async def facilitator_records(self, now_ms: int) -> list[dict[str, Any]]:
+        """Every record not yet past its `expires`."""
+
+    async def revoke(self, facilitator: str, now_ms: int) -> bool:
+        """Mark the record revoked (it stays listed, `revoked: true`, until its expiry) and
+        its id revoked until then; False when no unexpired record has that id."""
+
+    async def revoked(self, now_ms: int) -> set[str]:
+        """Ids revoked and not yet past their token's expiry."""
+
+    async def staff_online(self, ids: list[str], process: str, now_ms: int, ttl_ms: int) -> None:
+        """`process` has sockets of these facilitator ids open: each counts as online until
+        `now_ms + ttl_ms` unless refreshed."""
+
+    async def staff_offline(self, facilitator: str, process: str) -> None:
+        """`process` has no socket of `facilitator` open any more."""
+
+    async def online(self, now_ms: int) -> set[str]:
+        """Facilitator ids with a socket open on some process."""
+
+
+class Broker(Lifecycle, Messages, Presence, RoomState, Queue, Identity, Staff, Protocol):
     """Everything `server/` needs from a backend: the Protocols above, together."""

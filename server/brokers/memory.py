@@ -92,6 +92,9 @@ class MemoryBroker:
         self._subscribed: set[RoomId] = set()
         self._on_event: EventHandler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._staff: dict[str, dict[str, Any]] = {}
+        self._revoked: dict[str, int] = {}  # id -> until (ms)
+        self._online: dict[tuple[str, str], int] = {}  # (id, process) -> expiry (ms)
 
     def _room(self, room: RoomId) -> _Room:
         state = self._rooms.get(room)
@@ -326,6 +329,45 @@ class MemoryBroker:
 
     async def audit_entries(self, room: RoomId) -> list[str]:
         return list(self._room(room).audit)
+
+    # -- the service's facilitators (`Staff`) ---------------------------------------------------
+
+    async def facilitator_save(
+        self, record: dict[str, Any], now_ms: int, only_new: bool = False
+    ) -> None:
+        if only_new and str(record["id"]) in self._staff:
+            return
+        self._staff[str(record["id"])] = dict(record)
+
+    async def facilitator_records(self, now_ms: int) -> list[dict[str, Any]]:
+        for fid in [f for f, r in self._staff.items() if int(r["expires"]) <= now_ms]:
+            del self._staff[fid]
+        return [dict(r) for r in self._staff.values()]
+
+    async def revoke(self, facilitator: str, now_ms: int) -> bool:
+        record = self._staff.get(facilitator)
+        if record is None or int(record["expires"]) <= now_ms:
+            return False
+        record["revoked"] = True
+        self._revoked[facilitator] = int(record["expires"])
+        return True
+
+    async def revoked(self, now_ms: int) -> set[str]:
+        for fid in [f for f, until in self._revoked.items() if until <= now_ms]:
+            del self._revoked[fid]
+        return set(self._revoked)
+
+    async def staff_online(self, ids: list[str], process: str, now_ms: int, ttl_ms: int) -> None:
+        for fid in ids:
+            self._online[(fid, process)] = now_ms + ttl_ms
+
+    async def staff_offline(self, facilitator: str, process: str) -> None:
+        self._online.pop((facilitator, process), None)
+
+    async def online(self, now_ms: int) -> set[str]:
+        for key in [k for k, expiry in self._online.items() if expiry <= now_ms]:
+            del self._online[key]
+        return {fid for fid, _ in self._online}
 
     # -- identity (`Identity`) -----------------------------------------------------------------
 

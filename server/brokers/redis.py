@@ -794,6 +794,74 @@ class RedisBroker:
             entries: list[str] = await self._state.lrange(self._key(room, "audit"), 0, -1)
         return entries
 
+    # -- the service's facilitators (`Staff`) ---------------------------------------------------
+    # Three keys for the whole service (each command touches one, so a cluster is fine): the
+    # records (hash id -> JSON), the revoked ids (sorted set scored by the token's expiry) on
+    # the state store, and who is online (sorted set of "id|process" scored by expiry) with
+    # presence on the history store.
+
+    def _service_key(self, name: str) -> str:
+        return f"{self._prefix}:svc:{name}"
+
+    async def facilitator_save(
+        self, record: dict[str, Any], now_ms: int, only_new: bool = False
+    ) -> None:
+        key, fid = self._service_key("staff"), str(record["id"])
+        with _STATE_FAILED:
+            if only_new:
+                await self._state.hsetnx(key, fid, json.dumps(record))
+            else:
+                await self._state.hset(key, fid, json.dumps(record))
+
+    async def facilitator_records(self, now_ms: int) -> list[dict[str, Any]]:
+        key = self._service_key("staff")
+        with _STATE_FAILED:
+            raw: dict[str, str] = await self._state.hgetall(key)
+            records = [json.loads(r) for r in raw.values()]
+            lapsed = [str(r["id"]) for r in records if int(r["expires"]) <= now_ms]
+            if lapsed:
+                await self._state.hdel(key, *lapsed)
+        return [r for r in records if int(r["expires"]) > now_ms]
+
+    async def revoke(self, facilitator: str, now_ms: int) -> bool:
+        key = self._service_key("staff")
+        with _STATE_FAILED:
+            raw = await self._state.hget(key, facilitator)
+            if raw is None or int(json.loads(raw)["expires"]) <= now_ms:
+                return False
+            record = {**json.loads(raw), "revoked": True}
+            # The revocation first: a record marked revoked whose id is not yet in the set
+            # would be listed as revoked while its sockets keep standing.
+            await self._state.zadd(self._service_key("revoked"), {facilitator: record["expires"]})
+            await self._state.hset(key, facilitator, json.dumps(record))
+        return True
+
+    async def revoked(self, now_ms: int) -> set[str]:
+        key = self._service_key("revoked")
+        with _STATE_FAILED:
+            await self._state.zremrangebyscore(key, "-inf", now_ms)
+            ids: list[str] = await self._state.zrange(key, 0, -1)
+        return set(ids)
+
+    async def staff_online(self, ids: list[str], process: str, now_ms: int, ttl_ms: int) -> None:
+        if not ids:
+            return
+        with _HISTORY_FAILED:
+            await self._client.zadd(
+                self._service_key("online"), {f"{fid}|{process}": now_ms + ttl_ms for fid in ids}
+            )
+
+    async def staff_offline(self, facilitator: str, process: str) -> None:
+        with _HISTORY_FAILED:
+            await self._client.zrem(self._service_key("online"), f"{facilitator}|{process}")
+
+    async def online(self, now_ms: int) -> set[str]:
+        key = self._service_key("online")
+        with _HISTORY_FAILED:
+            await self._client.zremrangebyscore(key, "-inf", now_ms)
+            entries: list[str] = await self._client.zrange(key, 0, -1)
+        return {entry.rpartition("|")[0] for entry in entries}
+
     # -- identity (`Identity`) -----------------------------------------------------------------
 
     def _identity_keys(self, room: RoomId) -> list[str]:

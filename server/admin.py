@@ -1,0 +1,154 @@
+"""The coordinators' admin API (`/api/admin/...`): JSON over HTTP with a coordinator token.
+
+A request without a valid coordinator token is refused before anything else: 401 for none or
+a bad one, 403 for a member or facilitator token. A request with a body must say
+`Content-Type: application/json` (415). Bad input is 400 `{"error": code, "message"}`; the
+message never repeats what was sent. No CORS headers are sent: browsers on other origins
+cannot call it.
+
+So far: facilitators (invite, list, revoke). Revocation holds on every process within a
+second (server/standing.py) and ends standing on open sockets with `facilitator_ended`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rooms.errors import ChatError
+from rooms.ids import RoomId
+from server.brokers import BrokerUnavailable
+from server.services import Services
+from server.tokens import CoordinatorClaim
+
+__all__ = ["MAX_FACILITATOR_HOURS", "admin_routes"]
+
+MAX_FACILITATOR_HOURS = 24 * 90  # a season; `peer-support facilitator-token` allows the same
+_MAX_BODY_BYTES = 64 * 1024
+
+
+class _Refused(Exception):
+    """Answer the request with `status` and `{"error": code, "message": message}`."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message = status, code, message
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": self.code, "message": self.message}, self.status)
+
+
+def _iso(ms: int) -> str:
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _coordinator(svc: Services, request: Request) -> CoordinatorClaim:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _Refused(401, "unauthorized", "a coordinator token is required")
+    token = token.strip()
+    try:
+        return svc.tokens.read_coordinator(token)
+    except ChatError:
+        if svc.tokens.purpose_of(token) is not None:
+            raise _Refused(403, "forbidden", "only coordinators can do that") from None
+        raise _Refused(401, "unauthorized", "the coordinator token is not valid") from None
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind != "application/json":
+        raise _Refused(415, "unsupported_media_type", "send the body as application/json")
+    raw = await request.body()
+    if len(raw) > _MAX_BODY_BYTES:
+        raise _Refused(400, "too_large", "the body is too large")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise _Refused(400, "bad_request", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise _Refused(400, "bad_request", "the body must be a JSON object")
+    return body
+
+
+def _invite(svc: Services, body: dict[str, Any]) -> tuple[str, list[str] | None, float]:
+    """The invitation's name, rooms (None: all) and hours, checked."""
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 40:
+        raise _Refused(400, "bad_request", "name must be 1 to 40 characters")
+    rooms = body.get("rooms")
+    if rooms is not None:
+        if not isinstance(rooms, list) or not rooms or not all(isinstance(r, str) for r in rooms):
+            raise _Refused(400, "bad_request", "rooms must be a list of room ids, or null")
+        if any(svc.catalog.get(RoomId(r)) is None for r in rooms):
+            raise _Refused(400, "not_found", "rooms names a room that does not exist")
+        rooms = sorted(set(rooms))
+    hours = body.get("hours")
+    if isinstance(hours, bool) or not isinstance(hours, int | float):
+        raise _Refused(400, "bad_request", "hours must be a number")
+    if not 0 < hours <= MAX_FACILITATOR_HOURS:
+        raise _Refused(
+            400, "bad_request", f"hours must be more than 0, at most {MAX_FACILITATOR_HOURS}"
+        )
+    return name.strip(), rooms, float(hours)
+
+
+def admin_routes(svc: Services) -> list[Route]:
+    """The admin API's routes for one process."""
+
+    async def facilitators(request: Request) -> Response:
+        try:
+            _coordinator(svc, request)
+            now_ms = int(svc.now() * 1000)
+            if request.method == "GET":
+                records = await svc.broker.facilitator_records(now_ms)
+                online = await svc.broker.online(now_ms)
+                listed = [
+                    {
+                        "id": r["id"],
+                        "name": r["name"],
+                        "rooms": r["rooms"],
+                        "expires": _iso(int(r["expires"])),
+                        "revoked": bool(r.get("revoked")),
+                        "online": r["id"] in online,
+                    }
+                    for r in sorted(records, key=lambda r: (str(r["name"]), str(r["id"])))
+                ]
+                return JSONResponse(listed)
+            name, rooms, hours = _invite(svc, await _json_body(request))
+            token = svc.tokens.issue_facilitator(name, rooms, hours)
+            claim = svc.tokens.read_facilitator(token)
+            expires = int(claim.expires_at * 1000)
+            record = {"id": claim.id, "name": name, "rooms": rooms, "expires": expires,
+                      "revoked": False}  # fmt: skip
+            await svc.broker.facilitator_save(record, now_ms)
+            answer = {"id": claim.id, "name": name, "rooms": rooms, "expires": _iso(expires),
+                      "token": token}  # fmt: skip
+            return JSONResponse(answer, 201)
+        except _Refused as refused:
+            return refused.response()
+        except BrokerUnavailable:
+            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+
+    async def facilitator(request: Request) -> Response:
+        try:
+            _coordinator(svc, request)
+            fid = str(request.path_params["fid"])
+            if len(fid) > 64 or not await svc.broker.revoke(fid, int(svc.now() * 1000)):
+                raise _Refused(404, "not_found", "no such facilitator")
+            return Response(status_code=204)
+        except _Refused as refused:
+            return refused.response()
+        except BrokerUnavailable:
+            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+
+    return [
+        Route("/api/admin/facilitators", facilitators, methods=["GET", "POST"]),
+        Route("/api/admin/facilitators/{fid}", facilitator, methods=["DELETE"]),
+    ]
