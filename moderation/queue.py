@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["QUEUE_PAGE_ITEMS", "QueuePage", "queue_page"]
+__all__ = ["QUEUE_PAGE_ITEMS", "QueuePage", "queue_page", "service_queue"]
 
 # A facilitator takes in a screenful at join; 50 items of ~700 bytes is a ~35 KB frame, where
 # 400 unbounded reports made one of 262 KB.
@@ -43,3 +43,20 @@ def queue_page(items: list[dict[str, Any]], limit: int = QUEUE_PAGE_ITEMS) -> Qu
     alerts = [i for i in newest_first if i.get("kind") == "alert"][:limit]
     rest = [i for i in newest_first if i.get("kind") != "alert"][: limit - len(alerts)]
     return QueuePage(alerts + rest[::-1], len(open_items))
+
+
+def service_queue(rooms: dict[str, list[dict[str, Any]]], limit: int) -> QueuePage:
+    """The open items of every room (each marked with its `room`) for the people who run the
+    service: crisis alerts first, then the rest, oldest first within each (the longest
+    waiting first), at most `limit`; `total` counts them all."""
+    open_items = [
+        {**item, "room": room}
+        for room, items in sorted(rooms.items())
+        for item in items
+        if item.get("status") == "open"
+    ]
+    ordered = sorted(
+        open_items,
+        key=lambda i: (i.get("kind") != "alert", str(i.get("at", "")), i["room"], _order(i)),
+    )
+    return QueuePage(ordered[:limit], len(open_items))

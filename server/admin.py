@@ -6,8 +6,10 @@ a bad one, 403 for a member or facilitator token. A request with a body must say
 message never repeats what was sent. No CORS headers are sent: browsers on other origins
 cannot call it.
 
-So far: facilitators (invite, list, revoke). Revocation holds on every process within a
-second (server/standing.py) and ends standing on open sockets with `facilitator_ended`.
+So far: facilitators (invite, list, revoke), the open items of every room's queue, and the
+admin audit log. Revocation holds on every process within a second (server/standing.py) and
+ends standing on open sockets with `facilitator_ended`. Every change made here is audited
+(who, what, when; never message text).
 """
 
 from __future__ import annotations
@@ -20,15 +22,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from moderation.queue import service_queue
+from moderation.sanctions import iso_seconds
 from rooms.errors import ChatError
 from rooms.ids import RoomId
+from server import wire
 from server.brokers import BrokerUnavailable
 from server.services import Services
 from server.tokens import CoordinatorClaim
 
-__all__ = ["MAX_FACILITATOR_HOURS", "admin_routes"]
+__all__ = ["ADMIN_AUDIT", "MAX_FACILITATOR_HOURS", "SERVICE_QUEUE_ITEMS", "admin_routes"]
 
 MAX_FACILITATOR_HOURS = 24 * 90  # a season; `peer-support facilitator-token` allows the same
+# A morning's reading; crisis alerts come first, so none is left out for reports.
+SERVICE_QUEUE_ITEMS = 500
+# The admin audit log lives beside the rooms' own, under a name no room id can take (room ids
+# are lowercase letters, digits and hyphens).
+ADMIN_AUDIT = RoomId("_service")
 _MAX_BODY_BYTES = 64 * 1024
 
 
@@ -102,9 +112,15 @@ def _invite(svc: Services, body: dict[str, Any]) -> tuple[str, list[str] | None,
 def admin_routes(svc: Services) -> list[Route]:
     """The admin API's routes for one process."""
 
+    async def audit(by: CoordinatorClaim, action: str, **about: Any) -> None:
+        entry = {"at": iso_seconds(int(svc.now() * 1000)), "by": by.name, "action": action,
+                 **about}  # fmt: skip
+        keep = svc.settings.audit_days * 86400 * 1000
+        await svc.broker.audit_append(ADMIN_AUDIT, wire.encode(entry), keep, 1000)
+
     async def facilitators(request: Request) -> Response:
         try:
-            _coordinator(svc, request)
+            by = _coordinator(svc, request)
             now_ms = int(svc.now() * 1000)
             if request.method == "GET":
                 records = await svc.broker.facilitator_records(now_ms)
@@ -128,6 +144,7 @@ def admin_routes(svc: Services) -> list[Route]:
             record = {"id": claim.id, "name": name, "rooms": rooms, "expires": expires,
                       "revoked": False}  # fmt: skip
             await svc.broker.facilitator_save(record, now_ms)
+            await audit(by, "facilitator_invite", facilitator=claim.id, name=name, rooms=rooms)
             answer = {"id": claim.id, "name": name, "rooms": rooms, "expires": _iso(expires),
                       "token": token}  # fmt: skip
             return JSONResponse(answer, 201)
@@ -138,17 +155,42 @@ def admin_routes(svc: Services) -> list[Route]:
 
     async def facilitator(request: Request) -> Response:
         try:
-            _coordinator(svc, request)
+            by = _coordinator(svc, request)
             fid = str(request.path_params["fid"])
             if len(fid) > 64 or not await svc.broker.revoke(fid, int(svc.now() * 1000)):
                 raise _Refused(404, "not_found", "no such facilitator")
+            await audit(by, "facilitator_revoke", facilitator=fid)
             return Response(status_code=204)
         except _Refused as refused:
             return refused.response()
         except BrokerUnavailable:
             return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
 
+    async def queue(request: Request) -> Response:
+        # Every room's open items, crisis alerts first: what waits across the service.
+        try:
+            _coordinator(svc, request)
+            rooms = {room.id: await svc.broker.queue_items(room.id) for room in svc.catalog}
+            page = service_queue(rooms, SERVICE_QUEUE_ITEMS)
+            return JSONResponse(page.items)
+        except _Refused as refused:
+            return refused.response()
+        except BrokerUnavailable:
+            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+
+    async def audit_log(request: Request) -> Response:
+        try:
+            _coordinator(svc, request)
+            entries = [json.loads(e) for e in await svc.broker.audit_entries(ADMIN_AUDIT)]
+            return JSONResponse(entries)
+        except _Refused as refused:
+            return refused.response()
+        except BrokerUnavailable:
+            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+
     return [
+        Route("/api/admin/queue", queue, methods=["GET"]),
+        Route("/api/admin/audit", audit_log, methods=["GET"]),
         Route("/api/admin/facilitators", facilitators, methods=["GET", "POST"]),
         Route("/api/admin/facilitators/{fid}", facilitator, methods=["DELETE"]),
     ]

@@ -129,3 +129,37 @@ async def test_cli_tokens_are_listed_once_used(server: AppServer, connect: Conne
     await lee.hello(facilitator_token=token)
     listed = {f["id"]: f for f in (await call(server, "GET", path, token=coordinator))[1]}
     assert listed[fid]["name"] == "Lee" and listed[fid]["rooms"] == [WAITING_ROOM]
+
+
+async def test_the_queue_of_every_room_alerts_first(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    writer = await connect(server.ws)
+    await writer.enter("anxiety")
+    sent = await writer.say("anxiety", "a message to report")
+    reporter = await connect(server.ws)
+    await reporter.enter("anxiety")
+    report = {"type": "report", "room": "anxiety", "message_id": sent["id"], "reason": "rude"}
+    assert (await reporter.request(report))["type"] == "ack"
+    other = await connect(server.ws)
+    await other.enter("bipolar")
+    await other.say("bipolar", "some days I want to die")
+    await other.expect("support", room="bipolar")
+    status, items = await call(server, "GET", "/api/admin/queue")
+    assert status == 200
+    assert [(i["room"], i["kind"]) for i in items] == [("bipolar", "alert"), ("anxiety", "report")]
+    assert all("text" not in i for i in items)  # items name messages by id, never their words
+    assert (await call(server, "GET", "/api/admin/queue", token=None))[0] == 401
+
+
+async def test_admin_actions_are_audited(server: AppServer) -> None:
+    invite = {"name": "Sam", "rooms": None, "hours": 1}
+    _, made = await call(server, "POST", "/api/admin/facilitators", invite)
+    await call(server, "DELETE", f"/api/admin/facilitators/{made['id']}")
+    status, entries = await call(server, "GET", "/api/admin/audit")
+    assert status == 200
+    assert [(e["action"], e["facilitator"], e["by"]) for e in entries] == [
+        ("facilitator_invite", made["id"], "Kim"),
+        ("facilitator_revoke", made["id"], "Kim"),
+    ]
+    assert all("token" not in e for e in entries)

@@ -30,3 +30,29 @@ def test_ids_order_numerically_not_as_text() -> None:
 def test_alerts_alone_can_fill_the_page() -> None:
     page = queue_page([_item(n, "alert") for n in range(1, 6)] + [_item(9)], limit=3)
     assert [i["id"] for i in page.items] == ["q5", "q4", "q3"] and page.total == 6
+
+
+def test_the_service_queue_puts_alerts_first_and_the_longest_waiting_first() -> None:
+    from moderation.queue import service_queue
+
+    def at(kind: str, ident: str, when: str, status: str = "open") -> dict[str, Any]:
+        return {"id": ident, "kind": kind, "at": f"2026-11-30T{when}Z", "status": status}
+
+    rooms = {
+        "grief": [at("report", "q1", "06:00:00"), at("alert", "q2", "06:05:00")],
+        "anxiety": [
+            at("alert", "q1", "06:01:00"),
+            at("flag", "q2", "05:00:00"),
+            at("report", "q3", "04:00:00", status="resolved"),
+        ],
+    }
+    page = service_queue(rooms, 10)
+    assert [(i["room"], i["id"]) for i in page.items] == [
+        ("anxiety", "q1"),  # alerts first, the older first
+        ("grief", "q2"),
+        ("anxiety", "q2"),  # then the rest, oldest first
+        ("grief", "q1"),
+    ]
+    assert page.total == 4 and not page.more
+    cut = service_queue(rooms, 1)
+    assert [i["id"] for i in cut.items] == ["q1"] and cut.more and cut.total == 4
