@@ -40,6 +40,7 @@ from server.origins import SiteNames
 from server.services import Services
 from server.settings import Settings
 from server.tokens import TokenService
+from server.webhook import Webhook
 
 __all__ = ["create_app", "load_catalog"]
 
@@ -167,7 +168,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     live: dict[str, Callable[[], float]] = dict.fromkeys(_LIVE, lambda: 0.0)
     metrics = Metrics(lambda: {name: read() for name, read in live.items()})
     hub = Hub(broker, catalog, process, settings.presence_ttl_s, metrics)
-    svc = Services(settings, catalog, tokens, broker, hub, crisis, metrics, process)
+    webhook = None
+    if settings.alert_webhook_url is not None and settings.webhook_secret is not None:
+        webhook = Webhook(
+            settings.alert_webhook_url, settings.webhook_secret, settings.webhook_retry_s
+        )
+    svc = Services(
+        settings, catalog, tokens, broker, hub, crisis, metrics, process, webhook=webhook
+    )
     live.update(
         connections=lambda: float(svc.connections),
         rooms=lambda: float(len(hub.rooms)),
@@ -247,6 +255,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             asyncio.create_task(heartbeat_forever(), name="presence-heartbeat"),
             asyncio.create_task(evict_forever(), name="evictions"),
             asyncio.create_task(standing_forever(), name="standing"),
+            *([asyncio.create_task(webhook.run(), name="webhook")] if webhook else []),
             asyncio.create_task(measure_loop_lag(), name="loop-lag"),
         ]
         log.info("serving %d rooms with the %s broker", len(catalog), type(broker).__name__)

@@ -159,6 +159,7 @@ async def _crisis_alert(ctx: Context, msg_id: int) -> None:
     ctx.session.deliver(support_frame(svc, room))
     item = AddItem("alert", membership.participant, msg_id, "possible crisis language")
     stored = await add_queue_item(svc, room, item, "system")
+    _escalate(ctx, "crisis_alert", str(stored["id"]), always=True)
     alert = {"type": "alert", "room": room, "item": stored["id"], "message_id": msg_id,
              "participant": membership.participant, "handle": membership.handle}  # fmt: skip
     await svc.broker.publish(room, to_facilitators(alert))
@@ -168,6 +169,8 @@ async def _add_item(ctx: Context, effect: AddItem) -> dict[str, Any]:
     stored = await add_queue_item(ctx.svc, ctx.room, effect, ctx.by)
     if stored.get("merged"):
         return {"item": stored["id"], "merged": True}  # facilitators were told already
+    if effect.kind == "report":
+        _escalate(ctx, "report", str(stored["id"]), always=False)
     kind = "reported" if effect.kind == "report" else "flagged"
     note_name = "reason" if effect.kind == "report" else "note"
     notice = {"type": kind, "room": ctx.room, "participant": effect.participant,
@@ -175,6 +178,18 @@ async def _add_item(ctx: Context, effect: AddItem) -> dict[str, Any]:
               "item": stored["id"]}  # fmt: skip
     await ctx.svc.broker.publish(ctx.room, to_facilitators(notice))
     return {"item": stored["id"]}
+
+
+def _escalate(ctx: Context, kind: str, item: str, always: bool) -> None:
+    """Tell the webhook (if set): every crisis alert, and a report only when no facilitator
+    is present to see it. Queued, never awaited: a dead webhook slows no message."""
+    webhook = ctx.svc.webhook
+    if webhook is None:
+        return
+    local = ctx.svc.hub.rooms.get(ctx.room)
+    present = local is not None and local.view.facilitators > 0
+    if always or not present:
+        webhook.notify(kind, ctx.room, item, iso(ctx.svc.now()), present)
 
 
 async def _send_audit(ctx: Context) -> None:

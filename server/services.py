@@ -13,6 +13,7 @@ from server.metrics import Metrics
 from server.settings import Settings
 from server.standing import StandingWatch
 from server.tokens import TokenService
+from server.webhook import Webhook
 
 __all__ = ["Services"]
 
@@ -30,6 +31,7 @@ class Services:
     metrics: Metrics
     process: str  # a random name for this process in presence entries
     standing: StandingWatch = field(default_factory=StandingWatch)
+    webhook: Webhook | None = None  # escalation, when ALERT_WEBHOOK_URL is set
     connections: int = 0
 
     @property

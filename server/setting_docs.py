@@ -61,6 +61,9 @@ SETTINGS: tuple[SettingDoc, ...] = (
     # deployment edges: what the server trusts about the network around it
     SettingDoc("PUBLIC_ORIGIN", "unset", "the address members open, e.g. https://chat.example.org: the only Host (besides loopback with the bound port) and, with ALLOWED_ORIGINS, the only Origin accepted; required when serving on a non-loopback address"),
     SettingDoc("TRUSTED_PROXIES", "unset", "comma-separated addresses or networks whose X-Forwarded-For names the client; unset: forwarding headers are ignored"),
+    SettingDoc("ALERT_WEBHOOK_URL", "unset", "every crisis alert, and every report in a room with no facilitator present, is POSTed here (signed; never message text or anyone's id)", secret=True),
+    SettingDoc("WEBHOOK_SECRET", "unset", "signs webhook bodies (X-Signature: sha256=HMAC); needed with ALERT_WEBHOOK_URL, at least 16 characters", secret=True),
+    SettingDoc("WEBHOOK_RETRY_SECONDS", "1", "first retry delay of a failed webhook POST; it doubles up to a minute, for up to 10 minutes"),
     SettingDoc("METRICS_TOKEN", "unset", "/metrics answers 404 unless this is set; then it requires `Authorization: Bearer <token>` (at least 16 characters)", secret=True),
     SettingDoc("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     SettingDoc("LOG_FORMAT", "text", "text, or json for one JSON object per line"),

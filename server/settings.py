@@ -93,6 +93,10 @@ class Settings:
     facilitator_grace_s: float = 30.0
     leave_jitter_s: float = 20.0
     metrics_token: str | None = None
+    # Escalation: alerts and unwatched reports POSTed to a webhook (server/webhook.py).
+    alert_webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_retry_s: float = 1.0
     crisis_file: Path | None = None
     ws_deflate: bool = False
     # -- identity key ---------------------------------------------------------------------------
@@ -157,6 +161,7 @@ class Settings:
             facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
             leave_jitter_s=_float(env, "LEAVE_JITTER_SECONDS", 20.0, 0, 60),
             metrics_token=_metrics_token(env),
+            **_webhook_from_env(env),
             crisis_file=_existing_file(env, "CRISIS_FILE"),
             ws_deflate=_flag(env, "WS_PER_MESSAGE_DEFLATE"),
             max_sockets_per_member=_int(env, "MAX_SOCKETS_PER_MEMBER", 5, 1, 1000),
@@ -317,6 +322,29 @@ def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
                 f"TRUSTED_PROXIES: {item!r} is not an IP address or network (CIDR)"
             ) from None
     return items
+
+
+class _Webhook(TypedDict):
+    alert_webhook_url: str | None
+    webhook_secret: str | None
+    webhook_retry_s: float
+
+
+def _webhook_from_env(env: Mapping[str, str]) -> _Webhook:
+    """ALERT_WEBHOOK_URL (http or https) and WEBHOOK_SECRET (needed with it, to sign)."""
+    url = (env.get("ALERT_WEBHOOK_URL") or "").strip() or None
+    secret = env.get("WEBHOOK_SECRET") or None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError("ALERT_WEBHOOK_URL: must be an http(s):// URL")
+        if secret is None or len(secret) < 16:
+            raise ConfigError("WEBHOOK_SECRET: at least 16 characters are needed to sign alerts")
+    return {
+        "alert_webhook_url": url,
+        "webhook_secret": secret,
+        "webhook_retry_s": _float(env, "WEBHOOK_RETRY_SECONDS", 1.0, 0.05, 60),
+    }
 
 
 def _metrics_token(env: Mapping[str, str]) -> str | None:
