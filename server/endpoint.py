@@ -113,10 +113,13 @@ class ChatEndpoint:
             finally:
                 svc.standing.forget(session)
                 try:
-                    await facilitator_closed(svc, session)
                     await leave_all(svc, session)
                 except BrokerUnavailable:
                     log.warning("leave after disconnect failed: broker unavailable")
+                try:
+                    await facilitator_closed(svc, session)
+                except BrokerUnavailable:  # the online entry lapses with the heartbeat
+                    log.warning("facilitator offline not recorded: broker unavailable")
                 if session.member is not None:
                     self.members.detach(session.member, time.time())
                 await session.stop()

@@ -33,6 +33,7 @@ from server.hub import LocalRoom
 from server.queue import queue_frame
 from server.services import Services
 from server.session import Membership, Session
+from server.tokens import FacilitatorClaim
 
 __all__ = [
     "HANDLE_TTL_MS",
@@ -291,10 +292,12 @@ async def _announce_update(svc: Services, membership: Membership, staff: bool = 
         await svc.broker.publish(room, envelopes.staff(live.facilitators))
 
 
-async def facilitator_closed(svc: Services, session: Session) -> None:
-    """A socket with a facilitator token closed: its id is offline here unless another socket
-    of this process holds the same id."""
-    claim = session.facilitator
+async def facilitator_closed(
+    svc: Services, session: Session, claim: FacilitatorClaim | None = None
+) -> None:
+    """A socket with a facilitator token (`claim`, by default the socket's own) closed or lost
+    standing: its id is offline here unless another socket of this process holds it."""
+    claim = claim or session.facilitator
     if claim is None:
         return
     if any(s is not session and s.facilitator is not None and s.facilitator.id == claim.id
@@ -311,9 +314,9 @@ async def end_standing(svc: Services, session: Session, reason: str) -> None:
     conversations) skips it from this instant. Then each room's presence shows the new role and
     every process learns the room's facilitator count, which turns a room that requires a
     facilitator `waiting` when this was its last."""
-    if session.facilitator is None:
+    claim = session.facilitator
+    if claim is None:
         return
-    await facilitator_closed(svc, session)
     svc.standing.forget(session)
     session.facilitator = None
     session.role = Role.MEMBER
@@ -324,6 +327,7 @@ async def end_standing(svc: Services, session: Session, reason: str) -> None:
     for membership in demoted:
         if session.rooms.get(membership.room.id) is membership:
             await _announce_update(svc, membership, staff=True)
+    await facilitator_closed(svc, session, claim)
 
 
 async def evict(svc: Services, session: Session, room: RoomId) -> None:
