@@ -91,7 +91,7 @@ async function signIn(ev) {
     return;
   }
   showSignedIn(true);
-  say("Signed in as a coordinator in this tab.");
+  say("Signed in.");
   render(answer.data);
   loadRooms();
   startPolling();
