@@ -149,7 +149,9 @@ def test_invite_refusals_are_sentences(pages: Pages) -> None:
     console.get_by_role("button", name="Make a sign-in link").click()
     expect(problem).to_have_text("Give a time of at least one hour and at most 90 days.")
     # A name the server refuses (over 40 characters): its reason, never its JSON.
-    console.get_by_label("Name they go by in rooms").evaluate("(e) => e.removeAttribute('maxlength')")
+    console.get_by_label("Name they go by in rooms").evaluate(
+        "(e) => e.removeAttribute('maxlength')"
+    )
     console.get_by_label("Name they go by in rooms").fill("A" * 41)
     console.get_by_label("Length of access").fill("3")
     console.get_by_role("button", name="Make a sign-in link").click()
