@@ -7,6 +7,7 @@
 export const PREFIX = "psc.";
 export const TOKEN_KEY = "psc.member-token"; // the member token: localStorage, or sessionStorage
 export const FAC_KEY = "psc.facilitator-token"; // sessionStorage only: gone when the tab closes
+export const COORD_KEY = "psc.coordinator-token"; // sessionStorage only: the console's sign-in
 export const AGREED_PREFIX = "psc.agreed."; // sessionStorage: rules version agreed per room
 // localStorage: "tab" when the person chose to be remembered in one tab only; absent means
 // the default (this device). A preference, never an identity: it is the same for everyone

@@ -2,6 +2,8 @@
 // wire contract (docs/protocol.md); docs/client.md says which module holds what. This one
 // starts the page: it routes by the address, wires the controls, and connects.
 
+import { hideConsole, showConsole } from "./console.js";
+import { readFragment } from "./console-model.js";
 import { showCw, showMuted, submitMessage, updateComposer } from "./composer.js";
 import { handle } from "./dispatch.js";
 import * as Device from "./device.js";
@@ -11,7 +13,7 @@ import { openMod, roomFrame, updateFacilitatorSignin } from "./facilitator.js";
 import { listenToOtherTabs, openForget } from "./forget.js";
 import { startHello } from "./hello.js";
 import { configure, connect, reconnectNow, request, retryNow, setConn } from "./network.js";
-import { clearNotice, facAlert, facStatus, setNotice } from "./notices.js";
+import { announce, clearNotice, facAlert, facStatus, setNotice } from "./notices.js";
 import { agree, enterRoom, leaveRoom } from "./room.js";
 import { showRules } from "./room-view.js";
 import { S } from "./state.js";
@@ -25,16 +27,36 @@ function route() {
     location.reload();
     return;
   }
+  const fac = readFragment(location.hash);
+  if (fac) takeSignInLink(fac);
   const m = location.hash.match(/^#\/room\/([a-z0-9-]{1,64})$/);
-  if (m) {
+  if (location.hash === "#/console") {
+    leaveRoom();
+    showView("console");
+    showConsole();
+  } else if (m) {
+    hideConsole();
     enterRoom(m[1]);
   } else {
+    hideConsole();
     leaveRoom();
     showView("home");
     if (S.welcomed) loadRooms();
     startRoomsPoll();
   }
   S.navigated = true;
+}
+
+// A facilitator's sign-in link (`#facilitator=<token>`, made in the coordinator console): the
+// token goes where a pasted one goes, and out of the address bar at once, so it is neither left
+// on screen nor bookmarked nor in the history. A page already connected signs in again.
+function takeSignInLink(token) {
+  setItem("session", Device.FAC_KEY, token);
+  history.replaceState(null, "", `${location.pathname}${location.search}`);
+  updateFacilitatorSignin();
+  $("fac-details").open = true;
+  announce("You are signed in as a facilitator in this tab.");
+  if (S.ws) reconnectNow();
 }
 
 // The "remember me only in this tab" box shows the choice in force; `said` is read out.

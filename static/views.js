@@ -1,4 +1,5 @@
-// Which screen shows: home (the directory), a room, or "left" after leaving without a trace.
+// Which screen shows: home (the directory), a room, the coordinator console, or "left" after
+// leaving without a trace.
 
 import { $, body } from "./dom.js";
 import { S } from "./state.js";
@@ -8,6 +9,7 @@ export function showView(name) {
   $("view-home").hidden = name !== "home";
   $("view-room").hidden = name !== "room";
   $("view-left").hidden = name !== "left";
+  $("view-console").hidden = name !== "console";
   $("fac-panel").hidden = !(name === "room" && S.role === "facilitator");
   if (S.navigated) {
     const h = document.querySelector(`#view-${name} h1`);

@@ -1,0 +1,337 @@
+// The coordinator console (`#/console`): sign in with a coordinator token (kept in this tab's
+// sessionStorage only), invite facilitators and hand them a sign-in link, see who is online,
+// revoke with a confirmation. It speaks the admin API (`/api/admin/…`, docs/coordinators.md)
+// over fetch on the page's own origin; the words are console-model.js.
+
+import {
+  durationHours, errorSentence, expiryText, roomsText, signInLink, statusText,
+} from "./console-model.js";
+import { COORD_KEY } from "./device.js";
+import { $, button, el } from "./dom.js";
+import { announce } from "./notices.js";
+import { getItem, removeItem, setItem } from "./storage.js";
+
+const REFRESH_MS = 5000;
+const rows = new Map(); // facilitator id -> its list item and parts, kept so focus survives
+const roomNames = new Map(); // room id -> name, from /api/rooms
+let pollTimer = null;
+let loading = false;
+let revoking = null; // the record the revoke dialog is about
+let wired = false;
+
+function token() {
+  return getItem("session", COORD_KEY);
+}
+
+/** One admin API call: `{ok, status, data}`; status 0 when the server was not reached. */
+async function api(method, path, body) {
+  const headers = { accept: "application/json", authorization: `Bearer ${token() || ""}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  let res;
+  try {
+    res = await fetch(path, { method, headers, cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    return { ok: false, status: 0, data: null };
+  }
+  let data = null;
+  if (res.status !== 204) {
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+  }
+  return { ok: res.ok, status: res.status, data };
+}
+
+function say(text, urgent) {
+  const box = $("console-status");
+  box.textContent = text;
+  box.classList.toggle("error", Boolean(urgent));
+  if (urgent) announce(text);
+}
+
+// A refusal from the API: said plainly; a token that stopped working signs the tab out.
+function refused(answer, what) {
+  const text = `${what} ${errorSentence(answer.status, answer.data)}`;
+  if (answer.status === 401 || answer.status === 403) signOut(text);
+  else say(text, true);
+}
+
+function showSignedIn(signedIn) {
+  $("console-signed-in").hidden = !signedIn;
+  $("console-signed-out").hidden = signedIn;
+}
+
+function signOut(text) {
+  removeItem("session", COORD_KEY);
+  stopPolling();
+  rows.clear();
+  $("console-list").replaceChildren();
+  $("invite-result").hidden = true;
+  $("invite-link").value = "";
+  showSignedIn(false);
+  say(text || "Signed out. The coordinator token is no longer kept in this tab.", Boolean(text));
+  $("console-token").focus();
+}
+
+async function signIn(ev) {
+  ev.preventDefault();
+  const given = $("console-token").value.trim();
+  if (!given) return;
+  setItem("session", COORD_KEY, given);
+  $("console-token").value = "";
+  say("Signing in…");
+  const answer = await api("GET", "/api/admin/facilitators");
+  if (!answer.ok) {
+    removeItem("session", COORD_KEY);
+    say(`You are not signed in. ${errorSentence(answer.status, answer.data)}`, true);
+    $("console-token").focus();
+    return;
+  }
+  showSignedIn(true);
+  say("Signed in.");
+  render(answer.data);
+  loadRooms();
+  startPolling();
+  $("invite-name").focus();
+}
+
+// ---------- the facilitator list ----------
+
+function makeRow(record) {
+  const name = el("h3", { className: "fac-name", tabindex: "-1" });
+  const status = el("span", { className: "badge fac-status" });
+  const rooms = el("dd");
+  const expires = el("dd");
+  const revoke = button("Revoke", () => askRevoke(row.record), { className:
+    "button small danger" });
+  const item = el("li", { className: "console-fac", dataset: { id: record.id } },
+    el("div", { className: "fac-head" }, name, status),
+    el("dl", { className: "fac-facts" }, el("dt", { text: "Rooms" }), rooms,
+      el("dt", { text: "Access until" }), expires),
+    revoke);
+  const row = { item, name, status, rooms, expires, revoke, record };
+  return row;
+}
+
+function fillRow(row, record, now) {
+  row.record = record;
+  row.name.textContent = record.name;
+  const status = statusText(record, now);
+  row.status.textContent = status;
+  row.status.dataset.status = status.toLowerCase().replace(/\s+/g, "-");
+  row.rooms.textContent = roomsText(record.rooms, roomNames);
+  row.expires.textContent = expiryText(record.expires, now);
+  const canRevoke = status !== "Revoked" && status !== "Expired";
+  row.revoke.hidden = !canRevoke;
+  row.revoke.setAttribute("aria-label", `Revoke ${record.name}`);
+}
+
+function render(list) {
+  if (!Array.isArray(list)) return;
+  const now = Date.now();
+  const seen = new Set();
+  for (const record of list) {
+    if (!record || typeof record.id !== "string") continue;
+    seen.add(record.id);
+    let row = rows.get(record.id);
+    if (!row) {
+      row = makeRow(record);
+      rows.set(record.id, row);
+    }
+    fillRow(row, record, now);
+  }
+  for (const [id, row] of rows) {
+    if (!seen.has(id)) {
+      row.item.remove();
+      rows.delete(id);
+    }
+  }
+  // In the server's order; nodes already in place are not moved (moving one drops its focus).
+  const ul = $("console-list");
+  let at = ul.firstElementChild;
+  for (const record of list) {
+    const row = rows.get(record && record.id);
+    if (!row) continue;
+    if (row.item === at) at = at.nextElementSibling;
+    else ul.insertBefore(row.item, at);
+  }
+  $("console-list-empty").hidden = rows.size > 0;
+}
+
+async function refresh() {
+  if (loading || !token()) return;
+  loading = true;
+  try {
+    const answer = await api("GET", "/api/admin/facilitators");
+    if (!token()) return; // signed out meanwhile
+    if (answer.ok) render(answer.data);
+    else refused(answer, "The list could not be updated.");
+  } finally {
+    loading = false;
+  }
+}
+
+function startPolling() {
+  stopPolling();
+  pollTimer = setInterval(refresh, REFRESH_MS);
+}
+function stopPolling() {
+  clearInterval(pollTimer);
+  pollTimer = null;
+}
+
+// ---------- revoking ----------
+
+function askRevoke(record) {
+  revoking = record;
+  $("revoke-what").textContent = `${record.name} stops facilitating at once, in every room, ` +
+    "and their sign-in link stops working. This cannot be undone.";
+  $("revoke-dialog").returnValue = "";
+  $("revoke-dialog").showModal();
+}
+
+async function revokeClosed() {
+  const record = revoking;
+  revoking = null;
+  if (!record || $("revoke-dialog").returnValue !== "revoke") return;
+  const answer = await api("DELETE", `/api/admin/facilitators/${encodeURIComponent(record.id)}`);
+  if (!answer.ok && answer.status !== 404) {
+    refused(answer, `${record.name}'s access was not revoked.`);
+    return;
+  }
+  say(`${record.name}'s access is revoked.`);
+  await refresh();
+  const row = rows.get(record.id);
+  if (row) row.name.focus();
+}
+
+// ---------- inviting ----------
+
+async function loadRooms() {
+  let rooms;
+  try {
+    const res = await fetch("/api/rooms", { headers: { accept: "application/json" } });
+    if (!res.ok) throw new Error(String(res.status));
+    rooms = await res.json();
+  } catch {
+    $("invite-room-list").replaceChildren(el("p", { className: "muted",
+      text: "The rooms could not be loaded. Reload the page to try again." }));
+    return;
+  }
+  if (!Array.isArray(rooms)) return;
+  const ticked = new Set([...document.querySelectorAll("#invite-room-list input:checked")]
+    .map((b) => b.value));
+  roomNames.clear();
+  const boxes = [];
+  for (const room of rooms) {
+    if (!room || typeof room.id !== "string") continue;
+    roomNames.set(room.id, String(room.name || room.id));
+    boxes.push(el("label", {}, el("input", { type: "checkbox", name: "invite-room",
+      value: room.id, checked: ticked.has(room.id) }), ` ${roomNames.get(room.id)}`));
+  }
+  $("invite-room-list").replaceChildren(...boxes);
+  for (const row of rows.values()) row.rooms.textContent = roomsText(row.record.rooms, roomNames);
+}
+
+function inviteProblem(text) {
+  const p = $("invite-problem");
+  p.textContent = text || "";
+  p.hidden = !text;
+  if (text) announce(text);
+}
+
+async function invite(ev) {
+  ev.preventDefault();
+  const name = $("invite-name").value.trim();
+  if (!name) {
+    inviteProblem("Give the facilitator's name.");
+    $("invite-name").focus();
+    return;
+  }
+  const some = document.querySelector('input[name="invite-scope"]:checked').value === "some";
+  const rooms = some ? [...document.querySelectorAll("#invite-room-list input:checked")]
+    .map((b) => b.value) : null;
+  if (some && rooms.length === 0) {
+    inviteProblem("Tick at least one room, or choose all rooms.");
+    return;
+  }
+  const hours = durationHours($("invite-amount").value, $("invite-unit").value);
+  if (hours === null) {
+    inviteProblem("Give a time of at least one hour and at most 90 days.");
+    $("invite-amount").focus();
+    return;
+  }
+  inviteProblem("");
+  const answer = await api("POST", "/api/admin/facilitators", { name, rooms, hours });
+  if (!answer.ok || !answer.data || typeof answer.data.token !== "string") {
+    if (answer.status === 401 || answer.status === 403) refused(answer, "Nobody was invited.");
+    else inviteProblem(`Nobody was invited. ${errorSentence(answer.status, answer.data)}`);
+    return;
+  }
+  const made = answer.data;
+  $("invite-link").value = signInLink(location.origin, made.token);
+  $("invite-result-about").textContent = `${made.name}: ${roomsText(made.rooms, roomNames)}. ` +
+    `Access until ${expiryText(made.expires, Date.now())}.`;
+  $("invite-result").hidden = false;
+  $("invite-form").reset();
+  say(`Sign-in link made for ${made.name}. Copy it and send it to them privately.`);
+  $("invite-result-title").focus();
+  refresh();
+}
+
+async function copyLink() {
+  const input = $("invite-link");
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    copied = true;
+  } catch {
+    // No clipboard access (an http page that is not localhost): select it to copy by hand.
+    input.focus();
+    input.select();
+  }
+  say(copied ? "Link copied." : "The link is selected: copy it with your keyboard or menu.");
+}
+
+function inviteDone() {
+  $("invite-result").hidden = true;
+  $("invite-link").value = ""; // the token is not left on screen
+  say("");
+  $("invite-name").focus();
+}
+
+function wire() {
+  if (wired) return;
+  wired = true;
+  $("console-signin").addEventListener("submit", signIn);
+  $("console-signout").addEventListener("click", () => signOut());
+  $("invite-form").addEventListener("submit", invite);
+  $("invite-copy").addEventListener("click", copyLink);
+  $("invite-done").addEventListener("click", inviteDone);
+  $("revoke-dialog").addEventListener("close", revokeClosed);
+  // Ticking a room means "only these rooms".
+  $("invite-room-list").addEventListener("change", (ev) => {
+    if (ev.target.checked) document.querySelector('input[name="invite-scope"][value="some"]')
+      .checked = true;
+  });
+}
+
+/** The console is on screen: signed in, the list and refreshing; otherwise the sign-in. */
+export function showConsole() {
+  wire();
+  const signedIn = Boolean(token());
+  showSignedIn(signedIn);
+  if (signedIn) {
+    refresh();
+    loadRooms();
+    startPolling();
+  }
+}
+
+/** The console left the screen: no more refreshing. */
+export function hideConsole() {
+  stopPolling();
+}
