@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from server.settings import Settings
+    from server.tokens import TokenService
 
 __all__ = ["main", "proxy_options"]
 
@@ -94,7 +95,9 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _facilitator_token(args: argparse.Namespace) -> int:
+def _token_service(args: argparse.Namespace, max_hours: int) -> tuple[TokenService, str] | None:
+    """The token service of the configured keys and the checked `--name`; None (after saying
+    why on stderr) when the settings, the name or `--hours` are not valid."""
     from server.settings import ConfigError, Settings
     from server.tokens import TokenService
 
@@ -102,17 +105,25 @@ def _facilitator_token(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
     except ConfigError as exc:
         print(f"peer-support: configuration error: {exc}", file=sys.stderr)
-        return 2
+        return None
     name = args.name.strip()
     if not name or len(name) > 40:
         print("peer-support: --name must be 1 to 40 characters", file=sys.stderr)
-        return 2
-    if not 0 < args.hours <= 24 * 90:
-        print("peer-support: --hours must be more than 0 and at most 2160", file=sys.stderr)
-        return 2
+        return None
+    if not 0 < args.hours <= max_hours:
+        print(f"peer-support: --hours must be more than 0 and at most {max_hours}", file=sys.stderr)
+        return None
     tokens = TokenService(
         settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
     )
+    return tokens, name
+
+
+def _facilitator_token(args: argparse.Namespace) -> int:
+    made = _token_service(args, 24 * 90)
+    if made is None:
+        return 2
+    tokens, name = made
     token = tokens.issue_facilitator(name, args.room or None, args.hours)
     print(f"--id {tokens.read_facilitator(token).id}", file=sys.stderr)
     print(token)
@@ -133,24 +144,10 @@ def _identity_source(settings: Settings) -> str:
 
 
 def _coordinator_token(args: argparse.Namespace) -> int:
-    from server.settings import ConfigError, Settings
-    from server.tokens import TokenService
-
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"peer-support: configuration error: {exc}", file=sys.stderr)
+    made = _token_service(args, 24 * 30)
+    if made is None:
         return 2
-    name = args.name.strip()
-    if not name or len(name) > 40:
-        print("peer-support: --name must be 1 to 40 characters", file=sys.stderr)
-        return 2
-    if not 0 < args.hours <= 24 * 30:
-        print("peer-support: --hours must be more than 0 and at most 720", file=sys.stderr)
-        return 2
-    tokens = TokenService(
-        settings.secret_keys, settings.member_token_days * 86400, settings.identity_key
-    )
+    tokens, name = made
     print(tokens.issue_coordinator(name, args.hours))
     return 0
 
