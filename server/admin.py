@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -109,6 +110,26 @@ def _invite(svc: Services, body: dict[str, Any]) -> tuple[str, list[str] | None,
     return name.strip(), rooms, float(hours)
 
 
+Endpoint = Callable[[Request, CoordinatorClaim], Awaitable[Response]]
+
+
+def _coordinators_only(
+    svc: Services, endpoint: Endpoint
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route: the coordinator check first, then `endpoint`; a refusal or a broker fault
+    becomes its JSON answer (one place for every admin route)."""
+
+    async def route(request: Request) -> Response:
+        try:
+            return await endpoint(request, _coordinator(svc, request))
+        except _Refused as refused:
+            return refused.response()
+        except BrokerUnavailable:
+            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+
+    return route
+
+
 def admin_routes(svc: Services) -> list[Route]:
     """The admin API's routes for one process."""
 
@@ -118,79 +139,63 @@ def admin_routes(svc: Services) -> list[Route]:
         keep = svc.settings.audit_days * 86400 * 1000
         await svc.broker.audit_append(ADMIN_AUDIT, wire.encode(entry), keep, 1000)
 
-    async def facilitators(request: Request) -> Response:
-        try:
-            by = _coordinator(svc, request)
-            now_ms = int(svc.now() * 1000)
-            if request.method == "GET":
-                records = await svc.broker.facilitator_records(now_ms)
-                online = await svc.broker.online(now_ms)
-                listed = [
-                    {
-                        "id": r["id"],
-                        "name": r["name"],
-                        "rooms": r["rooms"],
-                        "expires": _iso(int(r["expires"])),
-                        "revoked": bool(r.get("revoked")),
-                        "online": r["id"] in online,
-                    }
-                    for r in sorted(records, key=lambda r: (str(r["name"]), str(r["id"])))
-                ]
-                return JSONResponse(listed)
-            name, rooms, hours = _invite(svc, await _json_body(request))
-            token = svc.tokens.issue_facilitator(name, rooms, hours)
-            claim = svc.tokens.read_facilitator(token)
-            expires = int(claim.expires_at * 1000)
-            record = {"id": claim.id, "name": name, "rooms": rooms, "expires": expires,
-                      "revoked": False}  # fmt: skip
-            await svc.broker.facilitator_save(record, now_ms)
-            await audit(by, "facilitator_invite", facilitator=claim.id, name=name, rooms=rooms)
-            answer = {"id": claim.id, "name": name, "rooms": rooms, "expires": _iso(expires),
-                      "token": token}  # fmt: skip
-            return JSONResponse(answer, 201)
-        except _Refused as refused:
-            return refused.response()
-        except BrokerUnavailable:
-            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+    async def list_facilitators(request: Request, by: CoordinatorClaim) -> Response:
+        now_ms = int(svc.now() * 1000)
+        records = await svc.broker.facilitator_records(now_ms)
+        online = await svc.broker.online(now_ms)
+        listed = [
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "rooms": r["rooms"],
+                "expires": _iso(int(r["expires"])),
+                "revoked": bool(r.get("revoked")),
+                "online": r["id"] in online,
+            }
+            for r in sorted(records, key=lambda r: (str(r["name"]), str(r["id"])))
+        ]
+        return JSONResponse(listed)
 
-    async def facilitator(request: Request) -> Response:
-        try:
-            by = _coordinator(svc, request)
-            fid = str(request.path_params["fid"])
-            if len(fid) > 64 or not await svc.broker.revoke(fid, int(svc.now() * 1000)):
-                raise _Refused(404, "not_found", "no such facilitator")
-            await audit(by, "facilitator_revoke", facilitator=fid)
-            return Response(status_code=204)
-        except _Refused as refused:
-            return refused.response()
-        except BrokerUnavailable:
-            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+    async def invite_facilitator(request: Request, by: CoordinatorClaim) -> Response:
+        name, rooms, hours = _invite(svc, await _json_body(request))
+        token = svc.tokens.issue_facilitator(name, rooms, hours)
+        claim = svc.tokens.read_facilitator(token)
+        expires = int(claim.expires_at * 1000)
+        record = {"id": claim.id, "name": name, "rooms": rooms, "expires": expires,
+                  "revoked": False}  # fmt: skip
+        await svc.broker.facilitator_save(record, int(svc.now() * 1000))
+        await audit(by, "facilitator_invite", facilitator=claim.id, name=name, rooms=rooms)
+        answer = {"id": claim.id, "name": name, "rooms": rooms, "expires": _iso(expires),
+                  "token": token}  # fmt: skip
+        return JSONResponse(answer, 201)
 
-    async def queue(request: Request) -> Response:
+    async def facilitators(request: Request, by: CoordinatorClaim) -> Response:
+        if request.method == "GET":
+            return await list_facilitators(request, by)
+        return await invite_facilitator(request, by)
+
+    async def revoke_facilitator(request: Request, by: CoordinatorClaim) -> Response:
+        fid = str(request.path_params["fid"])
+        if len(fid) > 64 or not await svc.broker.revoke(fid, int(svc.now() * 1000)):
+            raise _Refused(404, "not_found", "no such facilitator")
+        await audit(by, "facilitator_revoke", facilitator=fid)
+        return Response(status_code=204)
+
+    async def queue(request: Request, by: CoordinatorClaim) -> Response:
         # Every room's open items, crisis alerts first: what waits across the service.
-        try:
-            _coordinator(svc, request)
-            rooms = {room.id: await svc.broker.queue_items(room.id) for room in svc.catalog}
-            page = service_queue(rooms, SERVICE_QUEUE_ITEMS)
-            return JSONResponse(page.items)
-        except _Refused as refused:
-            return refused.response()
-        except BrokerUnavailable:
-            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+        rooms = {room.id: await svc.broker.queue_items(room.id) for room in svc.catalog}
+        return JSONResponse(service_queue(rooms, SERVICE_QUEUE_ITEMS).items)
 
-    async def audit_log(request: Request) -> Response:
-        try:
-            _coordinator(svc, request)
-            entries = [json.loads(e) for e in await svc.broker.audit_entries(ADMIN_AUDIT)]
-            return JSONResponse(entries)
-        except _Refused as refused:
-            return refused.response()
-        except BrokerUnavailable:
-            return JSONResponse({"error": "unavailable", "message": "try again"}, 503)
+    async def audit_log(request: Request, by: CoordinatorClaim) -> Response:
+        entries = [json.loads(e) for e in await svc.broker.audit_entries(ADMIN_AUDIT)]
+        return JSONResponse(entries)
+
+    def route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
+        return Route(path, _coordinators_only(svc, endpoint), methods=methods)
 
     return [
-        Route("/api/admin/queue", queue, methods=["GET"]),
-        Route("/api/admin/audit", audit_log, methods=["GET"]),
-        Route("/api/admin/facilitators", facilitators, methods=["GET", "POST"]),
-        Route("/api/admin/facilitators/{fid}", facilitator, methods=["DELETE"]),
+        route("/api/admin/queue", queue, ["GET"]),
+        route("/api/admin/audit", audit_log, ["GET"]),
+        route("/api/admin/facilitators", facilitators, ["GET", "POST"]),
+        route("/api/admin/facilitators/{fid}", revoke_facilitator, ["DELETE"]),
     ]

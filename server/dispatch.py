@@ -146,6 +146,8 @@ def handler_for(spec: ActionSpec) -> Handler:
             raise ChatError(ErrorCode.NOT_JOINED, "join the room first")
         target, author, present = await _look_up(svc, spec, room, fields, now_ms)
         role = session.role_in(membership, now)
+        # Randomness only for an action that creates something (not on every message).
+        fresh_id = "c" + secrets.token_hex(8) if Lookup.FRESH_ID in spec.lookups else ""
         member = Member(
             membership.participant,
             membership.handle,
@@ -156,7 +158,7 @@ def handler_for(spec: ActionSpec) -> Handler:
         )
         request = Request(
             room, by, role, now_ms, fields, target, author, present,
-            fresh_id="c" + secrets.token_hex(8), actor=membership.participant, member=member,
+            fresh_id=fresh_id, actor=membership.participant, member=member,
             place=membership.room, text_limit=svc.settings.max_text_chars,
             crisis=svc.crisis.detector,
         )  # fmt: skip

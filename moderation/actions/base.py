@@ -74,13 +74,14 @@ class Field(StrEnum):
 
 
 class Lookup(StrEnum):
-    """What an action may need from shared state beyond the room's view, fetched before
-    `decide`: the role and handle of the `participant` it names, the author of the
-    `message_id` it names, and the participants present in the room now."""
+    """What an action may need beyond the room's view, got before `decide`: the role and handle
+    of the `participant` it names, the author of the `message_id` it names, the participants
+    present in the room now, and a new random id (for what it creates)."""
 
     TARGET = "target"
     AUTHOR = "author"
     PRESENT = "present"
+    FRESH_ID = "fresh_id"
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,10 @@ def _close(request: Request, view: RoomView) -> Outcome:
 
 
 PRIVATE_OPEN = ActionSpec(
-    "private_open", Role.FACILITATOR, (Field.PARTICIPANT,), _open, lookups=(Lookup.TARGET,)
+    "private_open",
+    Role.FACILITATOR,
+    (Field.PARTICIPANT,),
+    _open,
+    lookups=(Lookup.TARGET, Lookup.FRESH_ID),
 )
 PRIVATE_CLOSE = ActionSpec("private_close", Role.FACILITATOR, (Field.CONVERSATION,), _close)
