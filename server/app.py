@@ -294,7 +294,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def api_rooms(request: Request) -> Response:
         q = request.query_params.get("q", "")[:200]
         category = request.query_params.get("category") or None
-        rooms = catalog.search(q, category)
+        language = request.query_params.get("language", "")[:35] or None
+        rooms = catalog.search(q, category, language)
         now = time.time()
         try:
             live = await broker.directory([r.id for r in rooms], int(now * 1000))
@@ -315,6 +316,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "one_at_a_time": r.one_at_a_time,
                     "next_session": (ns.isoformat() if (ns := r.next_session(now_dt)) else None),
                     "in_session": r.in_session(now_dt),
+                    "language": r.language,
+                    "capacity": r.capacity,
                 }
                 for r in rooms
             ]

@@ -6,7 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rooms.catalog import CatalogError, parse_catalog
+from rooms.catalog import (
+    DEFAULT_CAPACITY,
+    CatalogError,
+    edit_room,
+    parse_catalog,
+    parse_room,
+    room_record,
+)
 from rooms.ids import RoomId
 
 ROOM = {"id": "a", "name": "n", "category": "c", "description": "d", "rules": ["x"]}
@@ -23,7 +30,7 @@ def test_starter_catalogue_covers_the_groups_people_look_for() -> None:
     for kind in ("anxiety", "depression", "bipolar", "grief and loss", "addiction recovery",
                  "chronic illness", "caregivers", "general"):  # fmt: skip
         assert kind in categories
-    for room in catalog:
+    for room in catalog.search(language="en"):
         text = " ".join(room.rules).casefold()
         assert "stays here" in text and "judgment" in text and "own experience" in text
         assert "advice" in text and "anonymous" in text and "not a crisis service" in text
@@ -162,3 +169,84 @@ def test_weekdays_by_short_or_full_name() -> None:
         assert found is not None
         (session,) = found.sessions
         assert (session.weekday, session.start.isoformat()) == (0, "09:30:00")
+
+
+@pytest.mark.parametrize(
+    ("room", "field"),
+    [
+        ({**ROOM, "language": "english"}, "language"),
+        ({**ROOM, "language": "xx"}, "language"),
+        ({**ROOM, "language": 7}, "language"),
+        ({**ROOM, "capacity": 0}, "capacity"),
+        ({**ROOM, "capacity": 101}, "capacity"),
+        ({**ROOM, "capacity": True}, "capacity"),
+        ({**ROOM, "rules": ["x" * 501]}, "rules"),
+        ({**ROOM, "rules": ["x"] * 21}, "rules"),
+        ({**ROOM, "sessions": [{"day": "Mon", "start": "10:00"}] * 15}, "sessions"),
+        ({**ROOM, "sessions": [{"day": "Mon", "start": "10:00", "timezone": ""}]}, "sessions"),
+        ({**ROOM, "sessions": [{"day": "Mon", "start": "10:00", "timezone": 3}]}, "sessions"),
+        ({**ROOM, "id": "A"}, "id"),
+    ],
+)
+def test_a_bad_room_names_the_field(room: dict[str, Any], field: str) -> None:
+    with pytest.raises(CatalogError) as raised:
+        parse_room(room, "new room")
+    assert raised.value.field == field
+
+
+def test_language_and_capacity_default_and_filter_the_directory() -> None:
+    catalog = parse_catalog(
+        {"rooms": [ROOM, {**ROOM, "id": "b", "language": "es-MX", "capacity": 6}]}
+    )
+    assert catalog.get("a") is not None and catalog.get("a").language == "en"  # type: ignore[union-attr]
+    assert catalog.get("a").capacity == DEFAULT_CAPACITY  # type: ignore[union-attr]
+    assert [r.id for r in catalog.search(language="ES")] == ["b"]
+    assert [r.id for r in catalog.search(language="en-GB")] == ["a"]
+    assert len(catalog.search(language=None)) == 2
+
+
+def test_rooms_in_a_language_start_with_its_common_rules() -> None:
+    catalog = parse_catalog(
+        {
+            "defaults": {"rules": ["be kind"], "rules_by_language": {"es": ["sé amable"]}},
+            "rooms": [ROOM, {**ROOM, "id": "b", "language": "es"}],
+        }
+    )
+    assert catalog.get("a").rules == ("be kind", "x")  # type: ignore[union-attr]
+    assert catalog.get("b").rules == ("sé amable", "x")  # type: ignore[union-attr]
+    with pytest.raises(CatalogError, match="rules_by_language"):
+        parse_catalog({"defaults": {"rules_by_language": ["es"]}, "rooms": [ROOM]})
+
+
+def test_the_starter_catalogue_has_spanish_rooms_with_spanish_rules() -> None:
+    spanish = parse_catalog(starter()).search(language="es")
+    assert len(spanish) >= 2
+    assert all("Escucha sin juzgar" in " ".join(r.rules) for r in spanish)
+
+
+def test_a_record_reads_back_into_the_same_room() -> None:
+    for room in parse_catalog(starter()):
+        assert parse_room(room_record(room), "stored") == room
+
+
+def test_editing_rules_raises_the_version_and_nothing_else_does() -> None:
+    room = parse_room({**ROOM, "sessions": [{"day": "Tue", "start": "19:00"}]}, "r")
+    renamed = edit_room(room, {"name": "New name", "capacity": 8})
+    assert (renamed.name, renamed.capacity, renamed.rules_version) == ("New name", 8, 1)
+    assert renamed.sessions == room.sessions
+    same_rules = edit_room(room, {"rules": ["x"]})
+    assert same_rules.rules_version == 1
+    new_rules = edit_room(renamed, {"rules": ["x", "y"]})
+    assert (new_rules.rules, new_rules.rules_version, new_rules.name) == (("x", "y"), 2, "New name")
+    for bad in ({"id": "other"}, {"rules_version": 5}, {"capacity": -1}):
+        with pytest.raises(CatalogError):
+            edit_room(room, bad)
+    assert edit_room(room, {"id": "a"}) == room
+
+
+def test_replace_swaps_the_rooms_in_place() -> None:
+    catalog = parse_catalog({"rooms": [ROOM]})
+    catalog.replace([parse_room({**ROOM, "id": "b"}, "b")])
+    assert [r.id for r in catalog] == ["b"]
+    with pytest.raises(CatalogError, match="twice"):
+        catalog.replace([parse_room(ROOM, "a")] * 2)
