@@ -767,7 +767,7 @@ async def test_an_archived_room_id_is_never_reused(harness: Harness) -> None:
     assert await b.room_write("archive", "a", None) == "missing"
     assert await b.room_write("archive", "never", None) == "missing"
     for mode in ("seed", "create"):
-        assert await b.room_write(mode, "a", _definition("a", 1)) == "archived"  # type: ignore[arg-type]
+        assert await b.room_write(mode, "a", _definition("a", 1)) == "archived"
     assert await b.room_write("update", "a", _definition("a", 2), expect_rev=1) == "missing"
     version, records = await b.room_records()
     assert (version, records) == (2, [])
