@@ -12,13 +12,14 @@ from tests.conftest import AppServer, ConnectClient
 from tests.test_admin import call
 
 ROOMS = "/api/admin/rooms"
-NEW = {
+SESSION = {"day": "Tue", "start": "19:00", "minutes": 60, "timezone": "Europe/Madrid"}
+NEW: dict[str, Any] = {
     "id": "new-dawn",
     "name": "New dawn",
     "category": "General",
     "description": "A room made by a coordinator.",
     "rules": ["Be kind.", "What is said here stays here."],
-    "sessions": [{"day": "Tue", "start": "19:00", "minutes": 60, "timezone": "Europe/Madrid"}],
+    "sessions": [SESSION],
 }
 
 
@@ -52,7 +53,7 @@ async def test_a_created_room_is_listed_and_joinable_at_once(
 
 
 async def test_bad_rooms_are_refused_with_a_code_and_nothing_echoed(server: AppServer) -> None:
-    session = NEW["sessions"][0]  # type: ignore[index]
+    session = SESSION
     for bad in (
         {**NEW, "id": "Bad Id"},
         {**NEW, "id": "x" * 70},
