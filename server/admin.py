@@ -211,7 +211,9 @@ def admin_routes(svc: Services) -> list[Route]:
 
     async def queue(request: Request, by: CoordinatorClaim) -> Response:
         # Every room's open items, crisis alerts first: what waits across the service.
-        rooms = {room.id: await svc.broker.queue_items(room.id) for room in svc.catalog}
+        # Archived rooms too: an open crisis alert does not go away with its room.
+        ids = [room.id for room in svc.catalog] + await svc.broker.archived_rooms()
+        rooms = {str(r): await svc.broker.queue_items(RoomId(r)) for r in ids}
         return JSONResponse(service_queue(rooms, SERVICE_QUEUE_ITEMS).items)
 
     async def audit_log(request: Request, by: CoordinatorClaim) -> Response:

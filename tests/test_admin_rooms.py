@@ -136,6 +136,8 @@ async def test_archiving_closes_the_room_for_its_members(
     member = await connect(server.ws)
     await member.enter("new-dawn")
     await member.enter("anxiety")
+    await member.say("new-dawn", "some days I want to die")
+    await member.expect("support", room="new-dawn")
     assert (await call(server, "DELETE", f"{ROOMS}/new-dawn"))[0] == 204
     await member.expect("room_closed", room="new-dawn")
     refused = await member.request({"type": "send", "room": "new-dawn", "text": "anyone?"})
@@ -148,6 +150,9 @@ async def test_archiving_closes_the_room_for_its_members(
     status, body = await call(server, "POST", ROOMS, NEW)
     assert (status, body["error"]) == (409, "archived")
     assert (await call(server, "DELETE", f"{ROOMS}/new-dawn"))[0] == 404
+    # An open crisis alert does not go away with its room.
+    _, items = await call(server, "GET", "/api/admin/queue")
+    assert [(i["room"], i["kind"]) for i in items] == [("new-dawn", "alert")]
     _, entries = await call(server, "GET", "/api/admin/audit")
     assert [(e["action"], e["room"]) for e in entries] == [
         ("room_create", "new-dawn"),

@@ -771,6 +771,7 @@ async def test_an_archived_room_id_is_never_reused(harness: Harness) -> None:
     assert await b.room_write("update", "a", _definition("a", 2), expect_rev=1) == "missing"
     version, records = await b.room_records()
     assert (version, records) == (2, [])
+    assert await b.archived_rooms() == ["a"]
 
 
 async def test_room_definitions_fail_as_unavailable(dead: Harness) -> None:
@@ -782,6 +783,7 @@ async def _room_definitions_unavailable(b: RoomDefinitions) -> None:
         {
             "rooms_version": b.rooms_version,
             "room_records": b.room_records,
+            "archived_rooms": b.archived_rooms,
             "room_write": lambda: b.room_write("create", "a", {"id": "a"}),
         }
     )

@@ -394,6 +394,9 @@ class RoomDefinitions(Protocol):
     async def rooms_version(self) -> int:
         """The version alone (0 before any write): cheap enough to poll."""
 
+    async def archived_rooms(self) -> list[str]:
+        """The archived ids (their rooms' open queue items still need someone)."""
+
 
 class Broker(
     Lifecycle, Messages, Presence, RoomState, Queue, Identity, Staff, RoomDefinitions, Protocol

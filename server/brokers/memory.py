@@ -403,6 +403,9 @@ class MemoryBroker:
     async def rooms_version(self) -> int:
         return self._rooms_version
 
+    async def archived_rooms(self) -> list[str]:
+        return sorted(self._archived_rooms)
+
     # -- identity (`Identity`) -----------------------------------------------------------------
 
     async def claim_handle(

@@ -819,6 +819,11 @@ class RedisBroker:
             version = await self._state.hget(self._service_key("rooms"), "v")
         return int(version or 0)
 
+    async def archived_rooms(self) -> list[str]:
+        with _STATE_FAILED:
+            fields: list[str] = await self._state.hkeys(self._service_key("rooms"))
+        return sorted(f[2:] for f in fields if f.startswith("a:"))
+
     # -- the service's facilitators (`Staff`) ---------------------------------------------------
     # Three keys for the whole service (each command touches one, so a cluster is fine): the
     # records (hash id -> JSON), the revoked ids (sorted set scored by the token's expiry) on
