@@ -29,6 +29,7 @@ from rooms.catalog import Catalog, parse_catalog
 from server.admin import admin_routes
 from server.brokers import BrokerUnavailable, open_broker
 from server.commands import HANDLERS
+from server.crisis_api import crisis_routes
 from server.endpoint import ChatEndpoint, Rates
 from server.hub import Hub
 from server.joining import end_standing, evict
@@ -167,7 +168,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Read at scrape time (and once when registered, before the services below exist).
     live: dict[str, Callable[[], float]] = dict.fromkeys(_LIVE, lambda: 0.0)
     metrics = Metrics(lambda: {name: read() for name, read in live.items()})
-    hub = Hub(broker, catalog, process, settings.presence_ttl_s, metrics)
+    hub = Hub(broker, catalog, process, settings.presence_ttl_s, metrics, crisis)
     webhook = None
     if settings.alert_webhook_url is not None and settings.webhook_secret is not None:
         webhook = Webhook(
@@ -330,6 +331,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics_route),
         Route("/api/rooms", api_rooms),
         *admin_routes(svc),
+        *crisis_routes(crisis),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     app = ChatApp(
