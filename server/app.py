@@ -319,6 +319,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "in_session": r.in_session(now_dt),
                     "language": r.language,
                     "capacity": r.capacity,
+                    # Seats taken (facilitators take none, dropped members' are held) vs capacity.
+                    "full": live[r.id].occupancy.full(r.capacity),
                 }
                 for r in rooms
             ]

@@ -21,7 +21,7 @@ import redis
 from moderation.crisis_lines import COUNTRIES, DEFAULT_RESOURCES, INTERNATIONAL
 from server.tokens import TokenService
 from tests.conftest import TEST_SECRET, AppServer, ConnectClient
-from tests.support import Client, RedisServer, ServerProcess
+from tests.support import Client, RedisServer, ServerProcess, server_processes
 
 ROOM = "anxiety"
 CRISIS_TEXT = "some days I want to die"
@@ -165,19 +165,11 @@ def _stored(client: redis.Redis, prefix: str) -> str:
 
 @pytest.fixture
 def two_processes(redis_server: RedisServer, tmp_path: Path) -> Iterator[list[ServerProcess]]:
-    env = {
-        "REDIS_URL": redis_server.url,
-        "REDIS_PREFIX": f"nz{uuid.uuid4().hex[:8]}",
-        "SECRET_KEY": TEST_SECRET,
-        "LOG_LEVEL": "DEBUG",  # everything the server would ever log
-        "LEAVE_JITTER_SECONDS": "0",
-    }
-    servers = [ServerProcess(env, tmp_path / f"{n}.log") for n in ("a", "b")]
-    for server in servers:
-        server.start()
-    yield servers
-    for server in servers:
-        server.stop()
+    env = {"REDIS_URL": redis_server.url, "REDIS_PREFIX": f"nz{uuid.uuid4().hex[:8]}",
+           "SECRET_KEY": TEST_SECRET, "LEAVE_JITTER_SECONDS": "0",
+           "LOG_LEVEL": "DEBUG"}  # fmt: skip  # everything the server would ever log
+    with server_processes(env, tmp_path) as servers:
+        yield servers
 
 
 async def test_the_country_reaches_no_log_line_and_nothing_in_redis(
