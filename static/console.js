@@ -49,8 +49,10 @@ const hooks = {
   },
 };
 
-function startParts() {
-  showRooms(hooks);
+// The rooms first: the queue and the record name rooms by them.
+async function startParts() {
+  await showRooms(hooks);
+  if (!token()) return; // signed out meanwhile
   startQueue(hooks);
   loadAudit(hooks);
 }
