@@ -6,7 +6,7 @@
 
 import {
   COMMON_LANGUAGES, DAYS, FLAGS, LIMITS, blankSession, formValues, readRoom, slugFromName,
-  zoneOptions,
+  weekdayName, zoneOptions,
 } from "./console-rooms-model.js";
 import { wordsFor } from "./console-words.js";
 import { $, button, el } from "./dom.js";
@@ -34,8 +34,6 @@ const WORDS = {
   "session.removed": "Session {n} removed.",
   "session.added": "Session {n} added.",
   "session.full": "A room has at most 14 weekly sessions.",
-  "day.Mon": "Monday", "day.Tue": "Tuesday", "day.Wed": "Wednesday", "day.Thu": "Thursday",
-  "day.Fri": "Friday", "day.Sat": "Saturday", "day.Sun": "Sunday",
   "language.other": "Another language…",
   "language.option": "{name} ({tag})",
 };
@@ -80,7 +78,7 @@ function drawRules(rules) {
       say("rule.upLabel", { n }) });
     const down = button(say("rule.down"), () => moveRule(i, 1, "down"), { ariaLabel:
       say("rule.downLabel", { n }) });
-    const remove = button(say("rule.remove"), () => removeRule(i), { ariaLabel:
+    const remove = button(say("rule.remove"), () => removeFrom(RULES, i), { ariaLabel:
       say("rule.removeLabel", { n }) });
     up.disabled = i === 0;
     down.disabled = i === count - 1;
@@ -107,24 +105,6 @@ function moveRule(i, step, act) {
   live(say("rule.moved", { n: j + 1, count: rules.length }));
 }
 
-function removeRule(i) {
-  const rules = currentRules();
-  rules.splice(i, 1);
-  drawRules(rules);
-  ruleFields()[Math.min(i, rules.length - 1)].focus();
-  live(say("rule.removed", { n: i + 1 }));
-}
-
-function addRule() {
-  const rules = currentRules();
-  if (rules.length >= LIMITS.rules) {
-    live(say("rule.full"));
-    return;
-  }
-  drawRules([...rules, ""]);
-  ruleFields()[rules.length].focus();
-  live(say("rule.added", { n: rules.length + 1 }));
-}
 
 /** True when the form's rules differ from the room's (editing only): members agree again. */
 export function rulesChanged() {
@@ -179,11 +159,11 @@ function drawSessions(sessions) {
     return el("li", {}, el("fieldset", { className: "room-session" },
       el("legend", { text: say("session.legend", { n }) }),
       labelled(`${base}-day`, say("session.day"), select(`${base}-day`,
-        DAYS.map((d) => [d, say(`day.${d}`)]), s.day)),
+        DAYS.map((d) => [d, weekdayName(d)]), s.day)),
       labelled(`${base}-start`, say("session.start"), start),
       labelled(`${base}-minutes`, say("session.minutes"), minutes),
       labelled(`${base}-timezone`, say("session.timezone"), zone),
-      button(say("session.remove"), () => removeSession(i), { ariaLabel:
+      button(say("session.remove"), () => removeFrom(SESSIONS, i), { ariaLabel:
         say("session.removeLabel", { n }) })));
   }));
 }
@@ -196,25 +176,33 @@ function currentSessions() {
   });
 }
 
-function removeSession(i) {
-  const sessions = currentSessions();
-  sessions.splice(i, 1);
-  drawSessions(sessions);
-  const next = sessions.length ? $(`room-session-${Math.min(i, sessions.length - 1) + 1}-day`) :
-    $("room-session-add");
-  next.focus();
-  live(say("session.removed", { n: i + 1 }));
-}
+// ---------- adding and removing, alike for rules and sessions ----------
 
-function addSession() {
-  const sessions = currentSessions();
-  if (sessions.length >= LIMITS.sessions) {
-    live(say("session.full"));
+// Each list: how it is read from the page and drawn again, its limit, what a new entry is,
+// where the focus goes (the entry at an index; -1 when none is left), and what is said.
+const RULES = { read: currentRules, draw: drawRules, limit: LIMITS.rules, blank: () => "",
+  focus: (i) => ruleFields()[i].focus(), said: "rule" };
+const SESSIONS = { read: currentSessions, draw: drawSessions, limit: LIMITS.sessions,
+  blank: () => blankSession(HOME_ZONE), said: "session",
+  focus: (i) => (i < 0 ? $("room-session-add") : $(`room-session-${i + 1}-day`)).focus() };
+
+function addTo(list) {
+  const items = list.read();
+  if (items.length >= list.limit) {
+    live(say(`${list.said}.full`));
     return;
   }
-  drawSessions([...sessions, blankSession(HOME_ZONE)]);
-  $(`room-session-${sessions.length + 1}-day`).focus();
-  live(say("session.added", { n: sessions.length + 1 }));
+  list.draw([...items, list.blank()]);
+  list.focus(items.length);
+  live(say(`${list.said}.added`, { n: items.length + 1 }));
+}
+
+function removeFrom(list, i) {
+  const items = list.read();
+  items.splice(i, 1);
+  list.draw(items);
+  list.focus(Math.min(i, items.length - 1));
+  live(say(`${list.said}.removed`, { n: i + 1 }));
 }
 
 // ---------- the whole form ----------
@@ -309,6 +297,6 @@ export function wireForm() {
     if (listed === null && !idTyped) $("room-f-id").value = slugFromName($("room-f-name").value);
   });
   $("room-rules").addEventListener("input", showRulesWarning);
-  $("room-rule-add").addEventListener("click", addRule);
-  $("room-session-add").addEventListener("click", addSession);
+  $("room-rule-add").addEventListener("click", () => addTo(RULES));
+  $("room-session-add").addEventListener("click", () => addTo(SESSIONS));
 }

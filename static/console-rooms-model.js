@@ -192,6 +192,15 @@ function length(minutes) {
     minutes: say("minutes", { count: m }) });
 }
 
+/** A weekday's name ("Mon" -> "Monday") in `locale` (undefined: the browser's language). */
+export function weekdayName(day, locale) {
+  const i = DAYS.indexOf(day);
+  if (i < 0) return String(day || "");
+  // 1 January 2024 was a Monday.
+  return new Intl.DateTimeFormat(locale, { weekday: "long", timeZone: "UTC" })
+    .format(new Date(Date.UTC(2024, 0, 1 + i)));
+}
+
 /** A weekly session in words: "Tuesdays at 19:00 for 1 hour (Europe/Madrid time)". */
 export function sessionText(session) {
   const s = session || {};

@@ -4,6 +4,7 @@
 // that crossed another is reloaded and said so), and archiving after a confirmation.
 
 import { api } from "./console-api.js";
+import { confirmFirst } from "./console-confirm.js";
 import { syncList } from "./console-list.js";
 import { errorSentence } from "./console-model.js";
 import { fillForm, markInvalid, readForm, rulesChanged, wireForm } from "./console-room-form.js";
@@ -36,6 +37,8 @@ const WORDS = {
   "gone": "This room is no longer there: it may have been archived. Cancel to go back to " +
     "the list.",
   "check": { one: "Check this: {problems}", other: "Check these {count} things: {problems}" },
+  "archiveTitle": "Archive this room?",
+  "archiveConfirm": "Archive room",
   "archiveWhat": "{name} closes now: everyone in it is told the room has closed and is " +
     "taken out, and it leaves the member directory. Its id, {id}, can never be used again. " +
     "Crisis alerts still open in it stay in the queue. This cannot be undone.",
@@ -51,7 +54,6 @@ let loaded = false;
 let hooks = null; // from console.js: refused(answer, what), changed()
 let editing = null; // the id of the room in the form; "" for a new room; null: form closed
 let opener = null; // the control that opened the form: focus goes back to it
-let archiving = null; // the room the archive dialog is about
 let wired = false;
 
 /** A room's name for other parts of the console; an id no longer listed says it is archived. */
@@ -165,22 +167,33 @@ async function save(ev) {
   else await edit(editing, room);
 }
 
+// True for a success; else a token that stopped working signs out, and any other refusal is
+// said next to the form after `what` ("The room was not created."), and focused.
+function accepted(answer, what) {
+  if (answer.ok) return true;
+  if (answer.status === 401 || answer.status === 403) {
+    hooks.refused(answer, what);
+  } else {
+    problem(`${what} ${errorSentence(answer.status, answer.data)}`);
+    $("room-form-problem").focus();
+  }
+  return false;
+}
+
+// Saved: the list loaded again, the form closed, the room's heading focused, `text` said.
+async function saved(id, text) {
+  await loadRooms();
+  const row = rows.get(id);
+  closeForm(row ? row.name : null);
+  status(text);
+  hooks.changed();
+}
+
 async function create(room) {
   const answer = await api("POST", "/api/admin/rooms", room);
-  if (answer.status === 401 || answer.status === 403) {
-    hooks.refused(answer, say("notCreated"));
-    return;
+  if (accepted(answer, say("notCreated"))) {
+    await saved(room.id, say("created", { name: room.name }));
   }
-  if (!answer.ok) {
-    problem(`${say("notCreated")} ${errorSentence(answer.status, answer.data)}`);
-    $("room-form-problem").focus();
-    return;
-  }
-  await loadRooms();
-  const row = rows.get(room.id);
-  closeForm(row ? row.name : null);
-  status(say("created", { name: room.name }));
-  hooks.changed();
 }
 
 async function edit(id, room) {
@@ -192,10 +205,6 @@ async function edit(id, room) {
   }
   const newRules = rulesChanged();
   const answer = await api("PUT", `/api/admin/rooms/${encodeURIComponent(id)}`, changes);
-  if (answer.status === 401 || answer.status === 403) {
-    hooks.refused(answer, say("notSaved"));
-    return;
-  }
   if (answer.status === 409 || answer.status === 404) {
     // Another edit landed first, or the room went: show the room as it is now, and say so.
     await loadRooms();
@@ -205,32 +214,18 @@ async function edit(id, room) {
     $("room-form-problem").focus();
     return;
   }
-  if (!answer.ok) {
-    problem(`${say("notSaved")} ${errorSentence(answer.status, answer.data)}`);
-    $("room-form-problem").focus();
-    return;
+  if (accepted(answer, say("notSaved"))) {
+    await saved(id, say(newRules ? "savedRules" : "saved", { name: room.name }));
   }
-  await loadRooms();
-  const row = rows.get(id);
-  closeForm(row ? row.name : null);
-  status(say(newRules ? "savedRules" : "saved", { name: room.name }));
-  hooks.changed();
 }
 
 // ---------- archiving ----------
 
-function askArchive(room) {
+async function askArchive(room) {
   if (!room) return;
-  archiving = room;
-  $("archive-what").textContent = say("archiveWhat", { name: room.name, id: room.id });
-  $("archive-dialog").returnValue = "";
-  $("archive-dialog").showModal();
-}
-
-async function archiveClosed() {
-  const room = archiving;
-  archiving = null;
-  if (!room || $("archive-dialog").returnValue !== "archive") return;
+  const yes = await confirmFirst(say("archiveTitle"), say("archiveWhat", { name: room.name,
+    id: room.id }), say("archiveConfirm"));
+  if (!yes) return;
   const answer = await api("DELETE", `/api/admin/rooms/${encodeURIComponent(room.id)}`);
   if (!answer.ok && answer.status !== 404) {
     hooks.refused(answer, say("notArchived", { name: room.name }));
@@ -254,7 +249,6 @@ function wire() {
   $("room-new").addEventListener("click", () => openForm(null, $("room-new")));
   $("room-cancel").addEventListener("click", () => closeForm(null));
   $("room-form").addEventListener("submit", save);
-  $("archive-dialog").addEventListener("close", archiveClosed);
 }
 
 /** Signed in: the rooms listed (and kept for `roomName`); `given` are console.js's hooks. */

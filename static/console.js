@@ -1,14 +1,16 @@
 // The coordinator console (`#/console`): sign in with a coordinator token (kept in this tab's
 // sessionStorage only), invite facilitators and hand them a sign-in link, see who is online,
-// revoke with a confirmation; the queue across rooms (console-queue.js), the rooms
-// (console-rooms.js) and the record of what coordinators did (console-audit.js). It speaks the admin API (`/api/admin/…`, docs/coordinators.md)
-// over fetch on the page's own origin; the words are console-model.js.
+// revoke with a confirmation; it starts the queue across rooms (console-queue.js), the rooms
+// (console-rooms.js) and the record of what coordinators did (console-audit.js). It speaks the
+// admin API (`/api/admin/…`, docs/coordinators.md) over fetch on the page's own origin; the
+// words are console-model.js.
 
 import {
   durationHours, errorSentence, expiryText, roomsText, signInLink, statusText,
 } from "./console-model.js";
 import { api, token } from "./console-api.js";
 import { clearAudit, loadAudit } from "./console-audit.js";
+import { confirmFirst } from "./console-confirm.js";
 import { syncList } from "./console-list.js";
 import { clearQueue, startQueue, stopQueue } from "./console-queue.js";
 import { clearRooms, showRooms } from "./console-rooms.js";
@@ -22,7 +24,6 @@ const rows = new Map(); // facilitator id -> its list item and parts, kept so fo
 const roomNames = new Map(); // room id -> name, from /api/rooms
 let pollTimer = null;
 let loading = false;
-let revoking = null; // the record the revoke dialog is about
 let wired = false;
 
 function say(text, urgent) {
@@ -163,18 +164,11 @@ function stopPolling() {
 
 // ---------- revoking ----------
 
-function askRevoke(record) {
-  revoking = record;
-  $("revoke-what").textContent = `${record.name} stops facilitating at once, in every room, ` +
-    "and their sign-in link stops working. This cannot be undone.";
-  $("revoke-dialog").returnValue = "";
-  $("revoke-dialog").showModal();
-}
-
-async function revokeClosed() {
-  const record = revoking;
-  revoking = null;
-  if (!record || $("revoke-dialog").returnValue !== "revoke") return;
+async function askRevoke(record) {
+  const yes = await confirmFirst("Revoke this facilitator?", `${record.name} stops ` +
+    "facilitating at once, in every room, and their sign-in link stops working. This cannot " +
+    "be undone.", "Revoke access");
+  if (!yes) return;
   const answer = await api("DELETE", `/api/admin/facilitators/${encodeURIComponent(record.id)}`);
   if (!answer.ok && answer.status !== 404) {
     refused(answer, `${record.name}'s access was not revoked.`);
@@ -291,7 +285,6 @@ function wire() {
   $("invite-form").addEventListener("submit", invite);
   $("invite-copy").addEventListener("click", copyLink);
   $("invite-done").addEventListener("click", inviteDone);
-  $("revoke-dialog").addEventListener("close", revokeClosed);
   // "Parts of the console": a part's heading takes the focus (and scrolls into view).
   for (const b of document.querySelectorAll("[data-jump]")) {
     b.addEventListener("click", () => $(b.dataset.jump).focus());

@@ -44,8 +44,10 @@ def admin(server: ServerProcess, method: str, path: str, body: Any = None) -> An
         f"{server.http}{path}",
         method=method,
         data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {coordinator_token()}",
-                 "Content-Type": "application/json"},  # fmt: skip
+        headers={
+            "Authorization": f"Bearer {coordinator_token()}",
+            "Content-Type": "application/json",
+        },
     )
     with urllib.request.urlopen(request, timeout=timeout(5)) as answer:
         raw = answer.read()
@@ -172,7 +174,7 @@ def test_rooms_created_edited_and_archived_reach_members_live(
     # Archive: asked once (Cancel first), then done; the member is taken out and told why.
     archive = row.get_by_role("button", name=f"Archive {renamed}")
     archive.click()
-    dialog = console.locator("#archive-dialog")
+    dialog = console.locator("#confirm-dialog")
     expect(dialog).to_contain_text(f"Its id, {room_id}, can never be used again.")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     dialog.get_by_role("button", name="Cancel").click()

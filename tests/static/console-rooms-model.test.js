@@ -6,7 +6,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import {
   COMMON_LANGUAGES, LIMITS, blankRoom, blankSession, formValues, readRoom, roomChanges,
-  roomFacts, sessionText, sessionsText, slugFromName, zoneOptions,
+  roomFacts, sessionText, sessionsText, slugFromName, weekdayName, zoneOptions,
 } from "../../static/console-rooms-model.js";
 import { wordsFor } from "../../static/console-words.js";
 
@@ -111,6 +111,10 @@ test("weekly sessions and a room's facts in words", () => {
   assert.equal(sessionText({ day: "Sat", start: "08:00", minutes: 120, timezone: "UTC" }),
     "Saturdays at 08:00 for 2 hours (UTC time)");
   assert.deepEqual(sessionsText([]), ["No weekly sessions"]);
+  assert.deepEqual(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    .map((d) => weekdayName(d, "en")), ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]);
+  assert.equal(weekdayName("Sun", "es"), "domingo");
+  assert.equal(weekdayName("Monkey", "en"), "Monkey");
   assert.deepEqual(sessionsText(LISTED.sessions),
     ["Thursdays at 20:00 for 1 hour (Europe/London time)"]);
   assert.equal(roomFacts(LISTED),
@@ -140,7 +144,8 @@ test("an id suggested from a name fits the room id rules", () => {
 });
 
 test("console words: placeholders and plural forms, an unknown key said as itself", () => {
-  const say = wordsFor({ hi: "Hi {name}, {name}!", n: { one: "{count} room", other: "{count} rooms" } });
+  const say = wordsFor({ hi: "Hi {name}, {name}!",
+    n: { one: "{count} room", other: "{count} rooms" } });
   assert.equal(say("hi", { name: "Kim" }), "Hi Kim, Kim!");
   assert.equal(say("hi"), "Hi {name}, {name}!");
   assert.equal(say("n", { count: 1 }), "1 room");
