@@ -83,7 +83,11 @@ async function refreshQueue() {
     summary(queueSummary(items));
     if (known !== null) {
       const news = alertNews(newAlerts(known, items), roomName);
-      if (news) $("admin-queue-live").textContent = news;
+      if (news) {
+        // Emptied first: the same words for the next alert in the same room are read again.
+        $("admin-queue-live").textContent = "";
+        setTimeout(() => { $("admin-queue-live").textContent = news; }, 60);
+      }
     }
     known = new Set(items.map(itemKey));
   } finally {

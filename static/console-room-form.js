@@ -52,8 +52,10 @@ function browserZone() {
   }
 }
 
+// Said politely; emptied first, so the same words twice ("Rule moved to place 1") are read twice.
 function live(text) {
-  $("room-form-live").textContent = text;
+  $("room-form-live").textContent = "";
+  setTimeout(() => { $("room-form-live").textContent = text; }, 60);
 }
 
 // ---------- ground rules ----------
