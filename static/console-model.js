@@ -102,6 +102,9 @@ export function errorSentence(status, body) {
     case 400:
       return message ? `That was not accepted: ${clause(message)}` :
         "That was not accepted. Check the form and try again.";
+    case 409:
+      return message ? `That was not done: ${clause(message)}` :
+        "That was not done: it changed meanwhile. Reload and try again.";
     case 503:
       return "The service is busy. Try again in a moment.";
     default:

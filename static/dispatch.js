@@ -6,6 +6,7 @@ import { FACILITATOR_HANDLERS } from "./facilitator.js";
 import { onHelloError, onWelcome } from "./hello.js";
 import { showError } from "./notices.js";
 import { ROOM_HANDLERS } from "./room.js";
+import { ROOM_CHANGE_HANDLERS } from "./room-changes.js";
 import { facilitatorOnly } from "./standing.js";
 import { onFacilitatorEnded } from "./standing-view.js";
 import { S } from "./state.js";
@@ -13,6 +14,7 @@ import { onHands } from "./taking-part.js";
 
 const HANDLERS = {
   ...ROOM_HANDLERS,
+  ...ROOM_CHANGE_HANDLERS,
   ...FACILITATOR_HANDLERS,
   held: (f) => showHeld(f.reason, f.kind),
   hands: onHands,

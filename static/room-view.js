@@ -3,7 +3,7 @@
 
 import { $, el } from "./dom.js";
 import { dateTimeFmt, parseTime } from "./format.js";
-import { setNotice } from "./notices.js";
+import { announce, setNotice } from "./notices.js";
 import { facilitatorHere, handleOf, isMember } from "./room-model.js";
 import { S } from "./state.js";
 
@@ -33,6 +33,14 @@ export function showRules(open) {
 
 export function renderRules(rules) {
   $("rules-list").replaceChildren(...rules.map((r) => el("li", { text: String(r) })));
+}
+
+/** The rules changed after this member agreed: show them, and ask to agree again. */
+export function askToAgreeAgain() {
+  showRules(true);
+  setNotice("rules", "The ground rules have changed. Please read them and agree again " +
+    "to keep writing.", "warn");
+  announce("The ground rules have changed.");
 }
 
 export function renderTurn(cur) {

@@ -14,8 +14,10 @@ import { announce, clearNotice, setNotice, setStatus } from "./notices.js";
 import { addPrivateMessage, labelThread, onPrivateClosed, onPrivateOpened } from "./private.js";
 import * as recovery from "./recovery.js";
 import { applyPresence, applyRoomState, messageTarget, newRoom } from "./room-model.js";
-import { refreshRoomInfo, renderMembers, renderRules, renderTurn, renderWaiting, showRules }
-  from "./room-view.js";
+import {
+  askToAgreeAgain, refreshRoomInfo, renderMembers, renderRules, renderTurn, renderWaiting,
+  showRules,
+} from "./room-view.js";
 import { S } from "./state.js";
 import { getItem, setItem } from "./storage.js";
 import { renderHands, renderMemberTools, setListening } from "./taking-part.js";
@@ -207,12 +209,7 @@ function onRoomState(f, cur) {
     clearNotice("waiting");
   }
   if (changed.myTurn && cur.joined) announce("It's your turn to share. Take your time.");
-  if (changed.rulesChanged) {
-    showRules(true);
-    setNotice("rules", "The ground rules have changed. Please read them and agree again " +
-      "to keep writing.", "warn");
-    announce("The ground rules have changed.");
-  }
+  if (changed.rulesChanged) askToAgreeAgain();
   $("lock-toggle").textContent = cur.locked ? "Unlock room" : "Lock room";
   $("pause-toggle").textContent = cur.paused ? "Resume room" : "Pause room";
   $("slow-select").value = String([0, 10, 30, 60, 120].includes(cur.slow) ? cur.slow : 0);
