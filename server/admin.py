@@ -27,7 +27,7 @@ from moderation.queue import service_queue
 from moderation.sanctions import iso_seconds
 from rooms.errors import ChatError
 from rooms.ids import RoomId
-from server import wire
+from server import moods, wire
 from server.brokers import BrokerUnavailable
 from server.services import Services
 from server.tokens import CoordinatorClaim
@@ -190,12 +190,17 @@ def admin_routes(svc: Services) -> list[Route]:
         entries = [json.loads(e) for e in await svc.broker.audit_entries(ADMIN_AUDIT)]
         return JSONResponse(entries)
 
+    async def outcomes(request: Request, by: CoordinatorClaim) -> Response:
+        # Check-in counts per room and session (server/moods.py), threshold applied.
+        return JSONResponse(await moods.outcomes(svc))
+
     def route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
         return Route(path, _coordinators_only(svc, endpoint), methods=methods)
 
     return [
         route("/api/admin/queue", queue, ["GET"]),
         route("/api/admin/audit", audit_log, ["GET"]),
+        route("/api/admin/outcomes", outcomes, ["GET"]),
         route("/api/admin/facilitators", facilitators, ["GET", "POST"]),
         route("/api/admin/facilitators/{fid}", revoke_facilitator, ["DELETE"]),
     ]
