@@ -380,6 +380,12 @@ class MoodSession:
     end: tuple[int, ...]
     ended_ms: int | None = None
 
+    @property
+    def order(self) -> tuple[int, bool, int, str]:
+        """Oldest first: by start hour, then those ended by when they ended, then the one
+        still running (sessions of one hour are told apart by their ends)."""
+        return (self.started_ms, self.ended_ms is None, self.ended_ms or 0, self.session)
+
 
 class Moods(Protocol):
     """Check-in and check-out answers, as counts per room and session, on the durable store.
@@ -393,7 +399,8 @@ class Moods(Protocol):
       marker counts as given until `now_ms + marker_ttl_ms` (decided by `now_ms`, like every
       time here), then may count again.
     - A session's counts are kept at least `keep_ms` after it started (`started_ms`);
-      `mood_sessions` lists those started at or after `since_ms`, oldest first.
+      `mood_sessions` lists those started at or after `since_ms`, oldest first
+      (`MoodSession.order`).
     - Every method raises `BrokerUnavailable` on failure.
     """
 

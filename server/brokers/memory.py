@@ -486,4 +486,4 @@ class MemoryBroker:
     async def mood_sessions(self, room: RoomId, since_ms: int) -> list[MoodSession]:
         sessions = self._moods.get(room, _Moods()).sessions.items()
         listed = [r.public(n) for n, r in sessions if r.started_ms >= since_ms]
-        return sorted(listed, key=lambda s: (s.started_ms, s.session))
+        return sorted(listed, key=lambda s: s.order)

@@ -960,4 +960,4 @@ class RedisBroker:
                 raws = await pipe.execute()
         found = (self._mood_record(n, r) for n, r in zip(names, raws, strict=True))
         listed = [s for s in found if s is not None and s.started_ms >= since_ms]
-        return sorted(listed, key=lambda s: (s.started_ms, s.session))
+        return sorted(listed, key=lambda s: s.order)

@@ -31,8 +31,8 @@ redis.call('PEXPIRE', KEYS[2], keep)
 # was given and has not lapsed (nothing written).
 MOOD_ADD = (
     """
-local until = tonumber(redis.call('GET', KEYS[3]) or '0')
-if until > tonumber(ARGV[1]) then return 0 end
+local lapses = tonumber(redis.call('GET', KEYS[3]) or '0')
+if lapses > tonumber(ARGV[1]) then return 0 end
 """
     + _RECORD
     + """
