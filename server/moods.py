@@ -105,12 +105,15 @@ def _hour(ms: int) -> str:
 
 async def outcomes(svc: Services) -> list[dict[str, Any]]:
     """`GET /api/admin/outcomes`: every room's sessions of the last `OUTCOME_DAYS` days that
-    someone answered in, by room then oldest first, with the threshold applied."""
+    someone answered in (archived rooms' too), by room id then oldest first, with the threshold
+    applied."""
     since_ms = int((svc.now() - OUTCOME_DAYS * 86400) * 1000)
+    # Archived rooms too: their sessions happened, and count for the organisation.
+    ids = {str(room.id) for room in svc.catalog} | set(await svc.broker.archived_rooms())
     listed: list[dict[str, Any]] = []
-    for room in sorted(svc.catalog, key=lambda r: r.id):
-        for found in await svc.broker.mood_sessions(room.id, since_ms):
-            entry = outcome_entry(room.id, found.session, _hour(found.started_ms), found.start,
+    for room in sorted(ids):
+        for found in await svc.broker.mood_sessions(RoomId(room), since_ms):
+            entry = outcome_entry(room, found.session, _hour(found.started_ms), found.start,
                                   found.end)  # fmt: skip
             if entry is not None:
                 listed.append(entry)

@@ -33,6 +33,7 @@ class Services:
     standing: StandingWatch = field(default_factory=StandingWatch)
     webhook: Webhook | None = None  # escalation, when ALERT_WEBHOOK_URL is set
     connections: int = 0
+    rooms_version: int = -1  # of the broker's room definitions served (server/live_rooms.py)
 
     @property
     def limits(self) -> HistoryLimits:

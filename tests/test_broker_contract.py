@@ -3,10 +3,10 @@ the in-memory broker, one Redis, two Redis servers (history and durable state ap
 shipped), and a three-node Redis Cluster, all real.
 
 One section per Protocol of the contract: `Lifecycle`, `Messages`, `Presence`, `RoomState`,
-`Queue`, `Identity`, `Staff`, `Moods`. Each test sees the broker only through the Protocol it
-checks (`messages(h)` and the like), so what a section tests is what that Protocol promises.
-The failure tests run on Redis backends that cannot be reached (a port that refuses
-connections), since the memory broker cannot fail.
+`Queue`, `Identity`, `Staff`, `RoomDefinitions`, `Moods`. Each test sees the broker only through
+the Protocol it checks (`messages(h)` and the like), so what a section tests is what that
+Protocol promises. The failure tests run on Redis backends that cannot be reached (a port that
+refuses connections), since the memory broker cannot fail.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from server.brokers import (
     MoodSession,
     Presence,
     Queue,
+    RoomDefinitions,
     RoomState,
     Staff,
     open_broker,
@@ -102,6 +103,10 @@ def staff(h: Harness) -> Staff:
 
 
 def moods(h: Harness) -> Moods:
+    return h.broker
+
+
+def room_definitions(h: Harness) -> RoomDefinitions:
     return h.broker
 
 
@@ -539,6 +544,7 @@ async def test_with_the_state_store_down_what_it_holds_fails_as_unavailable(
     await _queue_unavailable(queue(state_down))
     await _identity_unavailable(identity(state_down))
     await _moods_unavailable(moods(state_down))
+    await _room_definitions_unavailable(room_definitions(state_down))
     await _all_unavailable({"directory": lambda: presence(state_down).directory([ROOM], 0)})
     assert await lifecycle(state_down).ping() is False
 
@@ -819,5 +825,63 @@ async def _moods_unavailable(b: Moods) -> None:
             "mood_end": lambda: b.mood_end(ROOM, "e1", T0, KEEP),
             "mood_session": lambda: b.mood_session(ROOM, "e1"),
             "mood_sessions": lambda: b.mood_sessions(ROOM, 0),
+        }
+    )
+
+
+# -- RoomDefinitions ----------------------------------------------------------------------------
+
+
+def _definition(room: str, rev: int, name: str = "Room") -> dict[str, object]:
+    return {"id": room, "name": name, "rev": rev, "rules": ["be kind"]}
+
+
+async def test_room_definitions_are_written_once_and_edited_by_revision(harness: Harness) -> None:
+    b = room_definitions(harness)
+    assert await b.rooms_version() == 0
+    assert await b.room_write("seed", "a", _definition("a", 1)) == "ok"
+    assert await b.room_write("seed", "a", _definition("a", 1, "Other")) == "exists"
+    assert await b.room_write("create", "a", _definition("a", 1)) == "exists"
+    assert await b.room_write("create", "b", _definition("b", 1)) == "ok"
+    assert await b.rooms_version() == 2  # only the writes that wrote raised it
+    assert await b.room_write("update", "a", _definition("a", 2, "New"), expect_rev=1) == "ok"
+    # Made from the record as it was at rev 1: refused, the newer edit stays.
+    assert await b.room_write("update", "a", _definition("a", 2, "Lost"), expect_rev=1) == (
+        "conflict"
+    )
+    assert await b.room_write("update", "zz", _definition("zz", 2), expect_rev=1) == "missing"
+    version, records = await b.room_records()
+    assert version == 3
+    assert sorted((r["id"], r["name"], r["rev"]) for r in records) == [
+        ("a", "New", 2),
+        ("b", "Room", 1),
+    ]
+
+
+async def test_an_archived_room_id_is_never_reused(harness: Harness) -> None:
+    b = room_definitions(harness)
+    await b.room_write("create", "a", _definition("a", 1))
+    assert await b.room_write("archive", "a", None) == "ok"
+    assert await b.room_write("archive", "a", None) == "missing"
+    assert await b.room_write("archive", "never", None) == "missing"
+    for mode in ("seed", "create"):
+        assert await b.room_write(mode, "a", _definition("a", 1)) == "archived"
+    assert await b.room_write("update", "a", _definition("a", 2), expect_rev=1) == "missing"
+    version, records = await b.room_records()
+    assert (version, records) == (2, [])
+    assert await b.archived_rooms() == ["a"]
+
+
+async def test_room_definitions_fail_as_unavailable(dead: Harness) -> None:
+    await _room_definitions_unavailable(room_definitions(dead))
+
+
+async def _room_definitions_unavailable(b: RoomDefinitions) -> None:
+    await _all_unavailable(
+        {
+            "rooms_version": b.rooms_version,
+            "room_records": b.room_records,
+            "archived_rooms": b.archived_rooms,
+            "room_write": lambda: b.room_write("create", "a", {"id": "a"}),
         }
     )

@@ -25,7 +25,9 @@ from server.brokers.contract import (
     Presence,
     PresenceChange,
     Queue,
+    RoomDefinitions,
     RoomState,
+    RoomWrite,
     Staff,
 )
 
@@ -44,7 +46,9 @@ __all__ = [
     "Presence",
     "PresenceChange",
     "Queue",
+    "RoomDefinitions",
     "RoomState",
+    "RoomWrite",
     "Staff",
     "open_broker",
 ]
