@@ -6,6 +6,7 @@
 import {
   durationHours, errorSentence, expiryText, roomsText, signInLink, statusText,
 } from "./console-model.js";
+import { hideOutcomes, showOutcomes } from "./console-outcomes.js";
 import { COORD_KEY } from "./device.js";
 import { $, button, el } from "./dom.js";
 import { announce } from "./notices.js";
@@ -71,6 +72,7 @@ function signOut(text) {
   $("console-list").replaceChildren();
   $("invite-result").hidden = true;
   $("invite-link").value = "";
+  hideOutcomes();
   showSignedIn(false);
   say(text || "Signed out. The coordinator token is no longer kept in this tab.", Boolean(text));
   $("console-token").focus();
@@ -95,6 +97,7 @@ async function signIn(ev) {
   render(answer.data);
   loadRooms();
   startPolling();
+  showOutcomes(given);
   $("invite-name").focus();
 }
 
@@ -328,6 +331,7 @@ export function showConsole() {
     refresh();
     loadRooms();
     startPolling();
+    showOutcomes(token());
   }
 }
 

@@ -4,6 +4,7 @@
 import { showHeld } from "./composer.js";
 import { FACILITATOR_HANDLERS } from "./facilitator.js";
 import { onHelloError, onWelcome } from "./hello.js";
+import { MOOD_HANDLERS } from "./mood.js";
 import { showError } from "./notices.js";
 import { ROOM_HANDLERS } from "./room.js";
 import { facilitatorOnly } from "./standing.js";
@@ -14,6 +15,7 @@ import { onHands } from "./taking-part.js";
 const HANDLERS = {
   ...ROOM_HANDLERS,
   ...FACILITATOR_HANDLERS,
+  ...MOOD_HANDLERS,
   held: (f) => showHeld(f.reason, f.kind),
   hands: onHands,
 };
