@@ -21,6 +21,7 @@ from moderation.mood import late_end_allowed, outcome_entry, summary_frame
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import ParticipantId, RoomId
 from server import wire
+from server.brokers import MoodAnswer
 from server.queue import to_facilitators
 from server.services import Services
 from server.session import Session
@@ -71,9 +72,8 @@ async def count_mood(
         if not late_end_allowed(effect.when, found.ended_ms if found else None, now_ms):
             raise ChatError(ErrorCode.NOT_FOUND, "that session is not open for answers")
     mark = marker(svc.tokens.identity_key, room, session, effect.when, participant)
-    counted = await svc.broker.mood_add(
-        room, session, effect.when, effect.value, mark, now_ms, MARKER_TTL_MS, KEEP_MS
-    )
+    given = MoodAnswer(session, effect.when, effect.value, mark)
+    counted = await svc.broker.mood_add(room, given, now_ms, MARKER_TTL_MS, KEEP_MS)
     if not counted:
         raise ChatError(ErrorCode.ALREADY_ANSWERED, "already answered in this session")
 

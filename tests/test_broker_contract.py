@@ -32,6 +32,7 @@ from server.brokers import (
     Identity,
     Lifecycle,
     Messages,
+    MoodAnswer,
     Moods,
     MoodSession,
     Presence,
@@ -749,7 +750,7 @@ async def _answer(
     b: Moods, marker: str, value: int, when: str = "start", session: str = "e1", now: int = T0,
     room: RoomId = ROOM, ttl: int = HOUR,
 ) -> bool:  # fmt: skip
-    return await b.mood_add(room, session, when, value, marker, now, ttl, KEEP)
+    return await b.mood_add(room, MoodAnswer(session, when, value, marker), now, ttl, KEEP)
 
 
 async def test_answers_are_counted_once_per_marker(harness: Harness) -> None:

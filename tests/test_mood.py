@@ -34,6 +34,15 @@ async def members(
     return joined
 
 
+async def session_of(
+    server: AppServer, connect: ConnectClient, n: int
+) -> tuple[Client, dict[str, Any], list[Client]]:
+    """A facilitator in the room (with its `joined`) and `n` members."""
+    fac = await facilitator(server, connect)
+    joined = await fac.join(ROOM)
+    return fac, joined, await members(server, connect, n)
+
+
 async def answer(client: Client, value: Any, when: Any = "start", room: str = ROOM,
                  **more: Any) -> dict[str, Any]:  # fmt: skip
     return await client.request({"type": "mood", "room": room, "value": value, "when": when,
@@ -52,9 +61,7 @@ async def summary(fac: Client, room: str = ROOM) -> dict[str, Any]:
 async def test_counts_are_shown_from_the_fifth_answer(
     server: AppServer, connect: ConnectClient
 ) -> None:
-    fac = await facilitator(server, connect)
-    await fac.join(ROOM)
-    group = await members(server, connect, 5)
+    fac, _, group = await session_of(server, connect, 5)
     for client, value in zip(group[:4], (1, 2, 3, 3), strict=True):
         ack = await answer(client, value)
         assert ack == {"type": "ack", "ref": ack["ref"], "room": ROOM}  # no value echoed
@@ -73,9 +80,7 @@ async def test_counts_are_shown_from_the_fifth_answer(
 async def test_bad_answers_are_refused_with_a_code_and_change_nothing(
     server: AppServer, connect: ConnectClient
 ) -> None:
-    fac = await facilitator(server, connect)
-    await fac.join(ROOM)
-    group = await members(server, connect, 5)
+    fac, _, group = await session_of(server, connect, 5)
     for client in group:
         await answer(client, 3)
     before = await summary(fac)
@@ -110,9 +115,7 @@ async def test_bad_answers_are_refused_with_a_code_and_change_nothing(
 async def test_a_new_session_asks_again_and_a_late_check_out_counts_for_the_last(
     server: AppServer, connect: ConnectClient
 ) -> None:
-    fac = await facilitator(server, connect)
-    first = await fac.join(ROOM)
-    group = await members(server, connect, 5)
+    fac, first, group = await session_of(server, connect, 5)
     for client, value in zip(group, (1, 1, 2, 2, 5), strict=True):
         await answer(client, value)
     await answer(group[0], 4, "end")  # left early, checked out before the end
@@ -203,9 +206,7 @@ async def test_no_frame_log_metric_or_stored_key_ties_an_answer_to_anyone(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     server = await start_server(METRICS_TOKEN="metrics-secret-0123456789")
-    fac = await facilitator(server, connect)
-    await fac.join(ROOM)
-    group = await members(server, connect, 6)
+    fac, _, group = await session_of(server, connect, 6)
     everyone = [fac, *group]
     people: list[str] = []  # participant ids and handles of those who answer
     for client in group:

@@ -3,14 +3,7 @@ facilitator asks for the current session's counts). The rules are in moderation/
 
 from __future__ import annotations
 
-from moderation.actions.base import (
-    ActionSpec,
-    CountMood,
-    Field,
-    Outcome,
-    Request,
-    SendMoodSummary,
-)
+from moderation.actions.base import ActionSpec, CountMood, Field, Outcome, Request, SendMoodSummary
 from moderation.mood import check_answer
 from moderation.roles import Role
 from moderation.room_view import RoomView

@@ -34,6 +34,7 @@ __all__ = [
     "Identity",
     "Lifecycle",
     "Messages",
+    "MoodAnswer",
     "MoodSession",
     "Moods",
     "Presence",
@@ -389,6 +390,17 @@ class MoodSession:
         return (self.started_ms, self.ended_ms is None, self.ended_ms or 0, self.session)
 
 
+@dataclass(frozen=True, slots=True)
+class MoodAnswer:
+    """One answer to count: `value` (1..5) for question `when` ("start" or "end") of
+    `session`, with the caller's one-way `marker` of who gave it."""
+
+    session: str
+    when: str
+    value: int
+    marker: str
+
+
 class Moods(Protocol):
     """Check-in and check-out answers, as counts per room and session, on the durable store.
 
@@ -407,18 +419,10 @@ class Moods(Protocol):
     """
 
     async def mood_add(
-        self,
-        room: RoomId,
-        session: str,
-        when: str,
-        value: int,
-        marker: str,
-        now_ms: int,
-        marker_ttl_ms: int,
-        keep_ms: int,
+        self, room: RoomId, answer: MoodAnswer, now_ms: int, marker_ttl_ms: int, keep_ms: int
     ) -> bool:
-        """Count `value` (1..5) for question `when` ("start" or "end") of the session, unless
-        `marker` was given and has not lapsed: then nothing changes and False is returned."""
+        """Count the answer, unless its `marker` was given and has not lapsed: then nothing
+        changes and False is returned."""
 
     async def mood_end(self, room: RoomId, session: str, now_ms: int, keep_ms: int) -> None:
         """Record that the session ended at `now_ms` (making its record if it has none)."""

@@ -23,6 +23,7 @@ from server.brokers import (
     DirectoryEntry,
     EventHandler,
     HistoryLimits,
+    MoodAnswer,
     MoodSession,
     PresenceChange,
     RoomWrite,
@@ -494,23 +495,15 @@ class MemoryBroker:
     # -- check-in and check-out counts (`Moods`) ------------------------------------------------
 
     async def mood_add(
-        self,
-        room: RoomId,
-        session: str,
-        when: str,
-        value: int,
-        marker: str,
-        now_ms: int,
-        marker_ttl_ms: int,
-        keep_ms: int,
+        self, room: RoomId, answer: MoodAnswer, now_ms: int, marker_ttl_ms: int, keep_ms: int
     ) -> bool:
         moods = self._moods.setdefault(room, _Moods())
         for gone in [m for m, until in moods.markers.items() if until <= now_ms]:
             del moods.markers[gone]
-        if marker in moods.markers:
+        if answer.marker in moods.markers:
             return False
-        moods.markers[marker] = now_ms + marker_ttl_ms
-        moods.record(session, now_ms, keep_ms).counts[when][value - 1] += 1
+        moods.markers[answer.marker] = now_ms + marker_ttl_ms
+        moods.record(answer.session, now_ms, keep_ms).counts[answer.when][answer.value - 1] += 1
         return True
 
     async def mood_end(self, room: RoomId, session: str, now_ms: int, keep_ms: int) -> None:

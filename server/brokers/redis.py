@@ -37,6 +37,7 @@ from server.brokers import (
     DirectoryEntry,
     EventHandler,
     HistoryLimits,
+    MoodAnswer,
     MoodSession,
     PresenceChange,
     RoomWrite,
@@ -944,18 +945,13 @@ class RedisBroker:
         return [self._key(room, f"mood:{session}"), self._key(room, "moods")]
 
     async def mood_add(
-        self,
-        room: RoomId,
-        session: str,
-        when: str,
-        value: int,
-        marker: str,
-        now_ms: int,
-        marker_ttl_ms: int,
-        keep_ms: int,
+        self, room: RoomId, answer: MoodAnswer, now_ms: int, marker_ttl_ms: int, keep_ms: int
     ) -> bool:
-        keys = [*self._mood_keys(room, session), self._key(room, f"moodmark:{marker}")]
-        args = [now_ms, keep_ms, session, f"{when}:{value}", marker_ttl_ms]
+        keys = [
+            *self._mood_keys(room, answer.session),
+            self._key(room, f"moodmark:{answer.marker}"),
+        ]
+        args = [now_ms, keep_ms, answer.session, f"{answer.when}:{answer.value}", marker_ttl_ms]
         return bool(await self._run_state(self._mood_add, keys, args))
 
     async def mood_end(self, room: RoomId, session: str, now_ms: int, keep_ms: int) -> None:

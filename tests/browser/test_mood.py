@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from rooms.ids import RoomId
-from server.brokers import open_broker
+from server.brokers import MoodAnswer, open_broker
 from tests.browser.conftest import (
     DESKTOP,
     Pages,
@@ -40,6 +40,7 @@ from tests.browser.conftest import (
     wire_client,
 )
 from tests.browser.test_console import console_sign_in, coordinator_token
+from tests.browser.test_member import _tab_to
 from tests.support import RedisServer, ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -63,14 +64,6 @@ def app_server(
     server.start()
     yield server
     server.stop()
-
-
-def _tab_to(page: Page, selector: str, presses: int = 60) -> None:
-    for _ in range(presses):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"keyboard focus never reached {selector}")
 
 
 def facilitator_in(ws: WireClient, room: str) -> None:
@@ -230,9 +223,7 @@ def test_the_facilitator_sees_counts_only(pages: Pages, app_server: ServerProces
         table = panel.get_by_role("table", name="This session so far")
         start = table.get_by_role("row", name="Start")
         expect(start.get_by_role("cell")).to_have_text(["0", "1", "2", "1", "1", "5"])
-        expect(table.get_by_role("row", name="End")).to_contain_text(
-            "Not enough answers yet"
-        )
+        expect(table.get_by_role("row", name="End")).to_contain_text("Not enough answers yet")
         screenshot(page, "mood-facilitator-counts")
 
 
@@ -251,12 +242,10 @@ def _seed_weeks(url: str, prefix: str) -> None:
                 session = f"seed{week}"
                 starts = [1, 1, 2, 2, 3, 3, 3, 4][week % 3 :]
                 ends = [2, 3, 3, 4, 4, 4, 5, 5][week % 2 :] if week != 3 else [3, 4]
-                for i, value in enumerate(starts):
-                    await broker.mood_add(room, session, "start", value, f"{session}s{i}", at,
-                                          3600_000, 91 * 86400_000)  # fmt: skip
-                for i, value in enumerate(ends):
-                    await broker.mood_add(room, session, "end", value, f"{session}e{i}", at,
-                                          3600_000, 91 * 86400_000)  # fmt: skip
+                answers = [("start", v) for v in starts] + [("end", v) for v in ends]
+                for i, (when, value) in enumerate(answers):
+                    given = MoodAnswer(session, when, value, f"{session}-{i}")
+                    await broker.mood_add(room, given, at, 3600_000, 91 * 86400_000)
                 await broker.mood_end(room, session, at + 3600_000, 91 * 86400_000)
         finally:
             await broker.close()
