@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from moderation.queue import service_queue
 from moderation.sanctions import iso_seconds
-from rooms.catalog import CatalogError, Room, edit_room, parse_room, room_record
+from rooms.catalog import CatalogError, edit_room, parse_room, room_record
 from rooms.errors import ChatError
 from rooms.ids import RoomId, is_valid_room_id
 from server import live_rooms, moods, wire
@@ -134,22 +134,21 @@ async def _stored_rooms(svc: Services) -> dict[str, dict[str, Any]]:
     return {str(r["id"]): r for r in records}
 
 
-def _room_answer(room: Room) -> dict[str, Any]:
-    return room_record(room)
-
-
 Endpoint = Callable[[Request, CoordinatorClaim], Awaitable[Response]]
 
 
 def _coordinators_only(
-    svc: Services, endpoint: Endpoint
+    svc: Services, endpoints: dict[str, Endpoint]
 ) -> Callable[[Request], Awaitable[Response]]:
-    """The route: the coordinator check first, then `endpoint`; a refusal or a broker fault
-    becomes its JSON answer (one place for every admin route)."""
+    """The route: the coordinator check first, then the endpoint of the request's method; a
+    refusal or a broker fault becomes its JSON answer (one place for every admin route)."""
 
     async def route(request: Request) -> Response:
         try:
-            return await endpoint(request, _coordinator(svc, request))
+            claim = _coordinator(svc, request)
+            # Starlette answers HEAD wherever GET is allowed: with GET's endpoint.
+            method = "GET" if request.method == "HEAD" else request.method
+            return await endpoints[method](request, claim)
         except _Refused as refused:
             return refused.response()
         except BrokerUnavailable:
@@ -197,11 +196,6 @@ def admin_routes(svc: Services) -> list[Route]:
                   "token": token}  # fmt: skip
         return JSONResponse(answer, 201)
 
-    async def facilitators(request: Request, by: CoordinatorClaim) -> Response:
-        if request.method == "GET":
-            return await list_facilitators(request, by)
-        return await invite_facilitator(request, by)
-
     async def revoke_facilitator(request: Request, by: CoordinatorClaim) -> Response:
         fid = str(request.path_params["fid"])
         if len(fid) > 64 or not await svc.broker.revoke(fid, int(svc.now() * 1000)):
@@ -228,7 +222,7 @@ def admin_routes(svc: Services) -> list[Route]:
         records = sorted(
             (await _stored_rooms(svc)).values(), key=lambda r: (int(r["order"]), str(r["id"]))
         )
-        return JSONResponse([_room_answer(parse_room(r, "stored room")) for r in records])
+        return JSONResponse([room_record(parse_room(r, "stored room")) for r in records])
 
     async def create_room(request: Request, by: CoordinatorClaim) -> Response:
         body = await _json_body(request)
@@ -246,12 +240,7 @@ def admin_routes(svc: Services) -> list[Route]:
             raise _Refused(409, "archived", "that id belonged to an archived room")
         await live_rooms.refresh(svc)
         await audit(by, "room_create", room=room.id)
-        return JSONResponse(_room_answer(room), 201)
-
-    async def rooms(request: Request, by: CoordinatorClaim) -> Response:
-        if request.method == "GET":
-            return await list_rooms(request, by)
-        return await create_room(request, by)
+        return JSONResponse(room_record(room), 201)
 
     async def edit(request: Request, by: CoordinatorClaim) -> Response:
         room_id = str(request.path_params["room"])
@@ -274,7 +263,7 @@ def admin_routes(svc: Services) -> list[Route]:
         await live_rooms.refresh(svc)
         await audit(by, "room_edit", room=room.id, fields=sorted(changes),
                     rules_version=room.rules_version)  # fmt: skip
-        return JSONResponse(_room_answer(room))
+        return JSONResponse(room_record(room))
 
     async def archive(request: Request, by: CoordinatorClaim) -> Response:
         room_id = str(request.path_params["room"])
@@ -286,20 +275,15 @@ def admin_routes(svc: Services) -> list[Route]:
         await audit(by, "room_archive", room=room_id)
         return Response(status_code=204)
 
-    async def room(request: Request, by: CoordinatorClaim) -> Response:
-        if request.method == "PUT":
-            return await edit(request, by)
-        return await archive(request, by)
-
-    def route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
-        return Route(path, _coordinators_only(svc, endpoint), methods=methods)
+    def route(path: str, **endpoints: Endpoint) -> Route:
+        return Route(path, _coordinators_only(svc, endpoints), methods=list(endpoints))
 
     return [
-        route("/api/admin/queue", queue, ["GET"]),
-        route("/api/admin/audit", audit_log, ["GET"]),
-        route("/api/admin/outcomes", outcomes, ["GET"]),
-        route("/api/admin/facilitators", facilitators, ["GET", "POST"]),
-        route("/api/admin/facilitators/{fid}", revoke_facilitator, ["DELETE"]),
-        route("/api/admin/rooms", rooms, ["GET", "POST"]),
-        route("/api/admin/rooms/{room}", room, ["PUT", "DELETE"]),
+        route("/api/admin/queue", GET=queue),
+        route("/api/admin/audit", GET=audit_log),
+        route("/api/admin/outcomes", GET=outcomes),
+        route("/api/admin/facilitators", GET=list_facilitators, POST=invite_facilitator),
+        route("/api/admin/facilitators/{fid}", DELETE=revoke_facilitator),
+        route("/api/admin/rooms", GET=list_rooms, POST=create_room),
+        route("/api/admin/rooms/{room}", PUT=edit, DELETE=archive),
     ]

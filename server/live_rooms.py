@@ -68,6 +68,11 @@ def closed_frame(room: RoomId) -> str:
 async def refresh(svc: Services) -> bool:
     """Serve the broker's definitions if their version moved; True when it did. Raises
     `BrokerUnavailable` (the current catalogue stays)."""
+    async with svc.rooms_lock:
+        return await _refresh(svc)
+
+
+async def _refresh(svc: Services) -> bool:
     if await svc.broker.rooms_version() == svc.rooms_version:
         return False
     version, records = await svc.broker.room_records()
