@@ -12,6 +12,7 @@ import { api, token } from "./console-api.js";
 import { clearAudit, loadAudit } from "./console-audit.js";
 import { confirmFirst } from "./console-confirm.js";
 import { syncList } from "./console-list.js";
+import { hideOutcomes, showOutcomes } from "./console-outcomes.js";
 import { clearQueue, startQueue, stopQueue } from "./console-queue.js";
 import { clearRooms, showRooms } from "./console-rooms.js";
 import { COORD_KEY } from "./device.js";
@@ -56,6 +57,7 @@ async function startParts() {
   if (!token()) return; // signed out meanwhile
   startQueue(hooks);
   loadAudit(hooks);
+  showOutcomes(token());
 }
 
 function showSignedIn(signedIn) {
@@ -73,6 +75,7 @@ function signOut(text) {
   $("console-list").replaceChildren();
   $("invite-result").hidden = true;
   $("invite-link").value = "";
+  hideOutcomes();
   showSignedIn(false);
   say(text || "Signed out. The coordinator token is no longer kept in this tab.", Boolean(text));
   $("console-token").focus();

@@ -4,6 +4,7 @@
 import { showHeld } from "./composer.js";
 import { FACILITATOR_HANDLERS } from "./facilitator.js";
 import { onHelloError, onWelcome } from "./hello.js";
+import { MOOD_HANDLERS } from "./mood.js";
 import { showError } from "./notices.js";
 import { ROOM_HANDLERS } from "./room.js";
 import { ROOM_CHANGE_HANDLERS } from "./room-changes.js";
@@ -16,6 +17,7 @@ const HANDLERS = {
   ...ROOM_HANDLERS,
   ...ROOM_CHANGE_HANDLERS,
   ...FACILITATOR_HANDLERS,
+  ...MOOD_HANDLERS,
   held: (f) => showHeld(f.reason, f.kind),
   hands: onHands,
 };

@@ -9,6 +9,7 @@ import { $, body, button, el, openHelp } from "./dom.js";
 import { fmtUntil, minutesLeft, parseTime, plural } from "./format.js";
 import { renderParticipants, renderQueue } from "./facilitator.js";
 import { addMessages, markDeleted, resetLog } from "./messages.js";
+import { offerCheckIn, offerCheckOut, resetMood } from "./mood.js";
 import { request, send } from "./network.js";
 import { announce, clearNotice, setNotice, setStatus } from "./notices.js";
 import { addPrivateMessage, labelThread, onPrivateClosed, onPrivateOpened } from "./private.js";
@@ -48,6 +49,7 @@ export function enterRoom(id) {
   $("cw-input").value = "";
   showCw(false);
   resetLog(cur);
+  resetMood();
   renderMemberTools(cur);
   renderHands(cur);
   renderParticipants(cur);
@@ -150,6 +152,7 @@ function onJoined(f, cur) {
   renderMemberTools(cur);
   updateComposer();
   if (S.role === "facilitator") $("fac-panel").hidden = false;
+  offerCheckIn(cur, f.epoch); // "How are you feeling right now?", once per session
 }
 
 /** Send `agree`; `silent` when agreeing again by itself after a reconnect. */
@@ -305,6 +308,7 @@ export const ROOM_HANDLERS = {
     typeof f.reason === "string" ? f.reason : ""),
   support: onSupport,
   session_ended: (f, cur) => {
+    offerCheckOut(cur, S.memory.get(cur.id)?.epoch); // the session that ended
     resetLog(cur);
     recovery.ended(S.memory, cur.id);
     setNotice("ended", "This session has ended and the conversation was cleared for " +

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 const DIR = new URL("../../static/", import.meta.url);
 const PURE = ["backoff.js", "recovery.js", "room-model.js", "message-html.js", "device.js",
   "standing.js", "console-model.js", "console-words.js", "console-rooms-model.js",
-  "console-queue-model.js"];
+  "console-queue-model.js", "mood-model.js", "outcomes-model.js"];
 
 const sources = new Map(readdirSync(DIR).filter((n) => n.endsWith(".js"))
   .map((n) => [n, readFileSync(new URL(n, DIR), "utf8")]));
