@@ -142,8 +142,8 @@ def profile(cfg: Config, env: dict[str, str], cores: Cores, workdir: Path, rate:
     out = workdir / f"profile-{target}.txt"
     try:
         with bench.servers(target, count, "prof") as servers, bench.generators() as gens:
-            urls = [f"ws://127.0.0.1:{port}/ws" for _, port in servers]
-            readers, _, _ = bench.connect(gens, bench._plan(urls, cfg.rooms, cfg.members))
+            plan = bench._plan(target, servers, cfg.rooms, cfg.members)
+            readers, _, _ = bench.connect(gens, plan)
             bench.warm_up(gens, servers, rate, readers)
             recorders = [
                 subprocess.Popen(
