@@ -215,7 +215,11 @@ def _fd_limit(cfg: Config) -> None:
     needed = largest + 1024
     got = raise_fd_limit(needed)
     if got < needed:
-        print(f"bench: open files limited to {got:,} (ulimit -n); {needed:,} are needed")
+        print(
+            f"bench: open files are limited to {got:,} a process (ulimit -Hn) and the largest "
+            f"scenario needs {needed:,}: raise the hard limit (the container's or the service's "
+            "nofile) or expect its connections to fail"
+        )
 
 
 def _soak(args: argparse.Namespace, cfg: Config, env: dict[str, str], cores: Cores) -> int:
@@ -273,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(charts, str):
             print(f"\ncharts skipped: {charts}")
         else:
-            print(f"\ncharts: {', '.join(str(c.relative_to(ROOT)) for c in charts)}")
+            shown = [str(c.relative_to(ROOT) if c.is_relative_to(ROOT) else c) for c in charts]
+            print(f"\ncharts: {', '.join(shown)}")
     print(f"\nbench finished in {time.monotonic() - started:.0f} s")
     if args.json is not None:
         args.json.write_text(json.dumps(asdict(results), indent=1, default=str))

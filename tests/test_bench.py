@@ -412,6 +412,11 @@ def test_redis_cost_is_pooled_over_the_common_steps() -> None:
     results = _results()
     results.fanout["ceiling"] = [_step(r, redis_s=0.0049) for r in (10_000, 20_000)]
     assert evaluate(results, 40_000)[6].status == "MISS"  # 10 µs vs 4.9: 2.04x
+    # A step the product did not deliver in full had messages still queued before Redis: left
+    # out, or its cheap messages would pull the product's figure under the bound.
+    results.fanout["product"].append(_step(80_000, sent=100_000, redis_s=0.0, delivered=0.5))
+    results.fanout["ceiling"].append(_step(80_000, sent=100_000, redis_s=0.5))
+    assert evaluate(results, 40_000)[6].status == "MISS"
     del results.fanout["ceiling"]
     assert evaluate(results, 40_000)[6].status == "n/a"
 
