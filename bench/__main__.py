@@ -206,11 +206,11 @@ def _exit_on_term(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # so every started process is stopped on the way out
 
 
-def _fd_limit(cfg: Config) -> None:
+def _fd_limit(cfg: Config, soak: bool) -> None:
     """Every connection is a descriptor in the server and in the generator: raise the limit
     the children inherit, and say so when it cannot cover the largest scenario."""
     largest = max(cfg.rooms * cfg.members + cfg.slow_readers, cfg.idle_connections)
-    if "hold" in cfg.scenarios:
+    if "hold" in cfg.scenarios and not soak:
         largest = max(largest, cfg.hold_connections)
     needed = largest + 1024
     got = raise_fd_limit(needed)
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     hold = cfg.hold_connections if "hold" in cfg.scenarios else 0
     rooms = max(cfg.rooms, math.ceil(max(cfg.idle_connections, hold) / cfg.members), 1)
     env = server_env(file_env, workdir, rooms)
-    _fd_limit(cfg)
+    _fd_limit(cfg, args.soak)
     print(f"machine: {machine(cores.server, cores.generator)}")
     print(f"load average before the run: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(f"settings: {args.env if args.env.exists() else '(none)'}; logs in {workdir}\n")
