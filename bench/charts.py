@@ -38,7 +38,13 @@ def _steps_chart(plt: Any, data: dict[str, list[StepResult]], title: str, path: 
         bottom.plot(
             offered, [s.delivered_per_s for s in steps], marker="o", label=target, color=colour
         )
-    top.axhline(CAPACITY_MAX_P99_MS, color="#444", linestyle=":", linewidth=1)
+    top.axhline(
+        CAPACITY_MAX_P99_MS,
+        color="#444",
+        linestyle=":",
+        linewidth=1,
+        label=f"capacity rule ({CAPACITY_MAX_P99_MS:.0f} ms)",
+    )
     top.set_yscale("log")
     top.set_ylabel("p99 latency, ms (log)")
     top.set_title(title)
@@ -65,7 +71,14 @@ def _memory_chart(plt: Any, results: Results, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4))
     bars = ax.bar(labels, values, color=[_COLOURS.get(t, "#888") for t in names])
     ax.bar_label(bars, fmt="%.1f")
-    ax.axhline(IDLE_BYTES / 1000, color="#444", linestyle=":", linewidth=1)
+    ax.axhline(
+        IDLE_BYTES / 1000,
+        color="#444",
+        linestyle=":",
+        linewidth=1,
+        label=f"target ({IDLE_BYTES / 1000:.0f} KB)",
+    )
+    ax.legend(loc="upper right")
     ax.set_ylabel("KB per idle connection (RSS growth)")
     ax.set_title("Memory per joined, idle connection (connections in brackets)")
     ax.grid(True, axis="y", alpha=0.3)

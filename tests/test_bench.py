@@ -457,3 +457,19 @@ def test_soak_targets() -> None:
     result.lost = 1
     result.steps[1] = _step(20_000, p99=100.0)
     assert [c.status for c in evaluate_soak(result)] == ["MISS", "MISS", "MISS"]
+
+
+def test_charts_are_written_for_the_figures_of_a_run_and_carry_no_date(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")  # the `bench` extra: `make bench` installs it
+    from bench.charts import write_charts
+
+    results = _results()
+    first = write_charts(results, tmp_path / "a")
+    second = write_charts(results, tmp_path / "b")
+    assert isinstance(first, list) and isinstance(second, list)
+    assert [p.name for p in first] == ["fanout.svg", "memory.svg"]  # no scale-out in this run
+    for a, b in zip(first, second, strict=True):
+        text = a.read_text()
+        assert text.startswith("<?xml") and "<svg" in text and "<dc:date>" not in text
+        assert "socketio" in text and "product" in text
+        assert a.read_bytes() == b.read_bytes()  # the same figures, the same file
