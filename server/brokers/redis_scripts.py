@@ -29,71 +29,97 @@ __all__ = [
 ]
 
 # Shared prologue: make sure the room has an epoch (a new one means its history was lost: tell
-# the room), then drop entries past the count or age bound and raise the floor.
+# the room), and define `trim`: drop entries past the count or age bound and raise the floor.
 # KEYS: seq, epoch, hist, floor, channel. ARGV[1] now_ms, [2] max_messages, [3] max_age_ms,
-# [4] candidate epoch.
+# [4] candidate epoch. SETs keep the keys' expiry (KEEPTTL): expiries are refreshed apart.
 _PROLOGUE = """
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
   epoch = ARGV[4]
-  redis.call('SET', KEYS[2], epoch)
+  redis.call('SET', KEYS[2], epoch, 'KEEPTTL')
   local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
   redis.call('DEL', KEYS[3])
-  redis.call('SET', KEYS[4], seq)
+  redis.call('SET', KEYS[4], seq, 'KEEPTTL')
   redis.call('PUBLISH', KEYS[5], 'C{"k":"reset","epoch":"' .. epoch .. '"}')
 end
 local maxlen = tonumber(ARGV[2])
 local cutoff = tonumber(ARGV[1]) - tonumber(ARGV[3])
-local floor = tonumber(redis.call('GET', KEYS[4]) or '0')
+local function read_floor()
+  return tonumber(redis.call('GET', KEYS[4]) or '0')
+end
+-- Oldest first, in batches (one XRANGE and one XDEL each): past the count, or past the age.
 local function trim()
-  local newfloor = floor
   local n = redis.call('XLEN', KEYS[3])
+  local excess = n - maxlen
+  local last = nil
   while n > 0 do
-    local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
-    if n > maxlen or tonumber(first[2][2]) < cutoff then
-      redis.call('XDEL', KEYS[3], first[1])
-      n = n - 1
-      newfloor = tonumber(string.match(first[1], '^(%d+)'))
-    else
-      break
+    local batch = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT',
+      math.min(math.max(excess, 0) + 16, 1000))
+    local drop, kept = {}, #batch == 0
+    for _, e in ipairs(batch) do
+      if excess > 0 or tonumber(e[2][2]) < cutoff then
+        drop[#drop + 1] = e[1]
+        excess, n = excess - 1, n - 1
+      else
+        kept = true
+        break
+      end
     end
+    if #drop > 0 then
+      redis.call('XDEL', KEYS[3], unpack(drop))
+      last = drop[#drop]
+    end
+    if kept then break end
   end
-  if newfloor > floor then
-    redis.call('SET', KEYS[4], newfloor)
-    floor = newfloor
+  if last then
+    local newfloor = tonumber(string.match(last, '^(%d+)'))
+    if newfloor > read_floor() then redis.call('SET', KEYS[4], newfloor, 'KEEPTTL') end
   end
 end
-trim()
 local ttl = tonumber(ARGV[3]) + 60000
+-- The room's keys outlive its newest message by the age bound and a minute; refreshed when
+-- half a minute of that is used up, not on every message (four commands saved per message).
+local function keep()
+  if redis.call('PTTL', KEYS[1]) < ttl - 30000 then
+    for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
+end
 """
 
 # ARGV[5] head, [6] tail, [7] '' or the participant of a private message (not stored, sent
 # as a control event to that participant and the room's facilitators). Returns {id, epoch}.
+# The bounds are enforced every 16 messages (and on every read: HISTORY trims first), so the
+# stream holds at most max_messages + 15 entries and no reader sees past the bounds.
 PUBLISH_MESSAGE = (
     _PROLOGUE
     + """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  -- the counter alone was lost: never hand out an id the stream already holds
-  local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
-  local base = floor
-  if last then base = math.max(base, tonumber(string.match(last[1], '^(%d+)'))) end
-  redis.call('SET', KEYS[1], base)
-end
 local id = redis.call('INCR', KEYS[1])
+if id == 1 then
+  -- a new room, or the counter alone was lost: never hand out an id at or below the floor
+  -- or one the stream already holds
+  local base = read_floor()
+  local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+  if last then base = math.max(base, tonumber(string.match(last[1], '^(%d+)'))) end
+  if base > 0 then
+    id = base + 1
+    redis.call('SET', KEYS[1], id, 'KEEPTTL')
+  end
+end
 local frame = ARGV[5] .. id .. ARGV[6]
 if ARGV[7] ~= '' then
   local event = {k = 'to', role = 'facilitator', participant = ARGV[7], frame = frame}
   redis.call('PUBLISH', KEYS[5], 'C' .. cjson.encode(event))
+  keep()
   return {id, epoch}
 end
 if maxlen > 0 then
   redis.call('XADD', KEYS[3], id .. '-0', 't', ARGV[1], 'f', frame)
-  trim()
+  if id % 16 == 0 then trim() end
 else
-  redis.call('SET', KEYS[4], id)
+  redis.call('SET', KEYS[4], id, 'KEEPTTL')
 end
 redis.call('PUBLISH', KEYS[5], 'R' .. frame)
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
+keep()
 return {id, epoch}
 """
 )
@@ -102,12 +128,13 @@ return {id, epoch}
 HISTORY = (
     _PROLOGUE
     + """
-local out = {epoch, floor, tonumber(redis.call('GET', KEYS[1]) or '0')}
+trim()
+local out = {epoch, read_floor(), tonumber(redis.call('GET', KEYS[1]) or '0')}
 for _, e in ipairs(redis.call('XRANGE', KEYS[3], '-', '+')) do
   out[#out + 1] = tonumber(string.match(e[1], '^(%d+)'))
   out[#out + 1] = e[2][4]
 end
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
+keep()
 return out
 """
 )
