@@ -24,10 +24,17 @@ export function parseTime(value) {
   return Number.isFinite(t) ? t : null;
 }
 
+// The hour as the locale writes it: two digits on a 24-hour clock ("04:05"), else as it is
+// said ("4:05 AM").
+function hourStyle(loc) {
+  const cycle = dateFormat(loc, undefined, { hour: "numeric" }).resolvedOptions().hourCycle;
+  return cycle === "h23" || cycle === "h24" ? "2-digit" : "numeric";
+}
+
 /** A clock time: "19:05", "7:05 PM". */
 export function fmtTime(ms, loc = currentLocale(), timeZone = undefined) {
   if (ms === null || ms === undefined) return "";
-  return dateFormat(loc, timeZone, { hour: "numeric", minute: "2-digit" }).format(ms);
+  return dateFormat(loc, timeZone, { hour: hourStyle(loc), minute: "2-digit" }).format(ms);
 }
 
 // The calendar date of `ms` in the zone, as a day number (days since 1970 there).
@@ -43,7 +50,7 @@ export function fmtUntil(ms, nowMs, loc = currentLocale(), timeZone = undefined)
   if (ms === null || ms === undefined) return "";
   if (dayNumber(ms, timeZone) === dayNumber(nowMs, timeZone)) return fmtTime(ms, loc, timeZone);
   return dateFormat(loc, timeZone, { weekday: "short", month: "short", day: "numeric",
-    hour: "numeric", minute: "2-digit" }).format(ms);
+    hour: hourStyle(loc), minute: "2-digit" }).format(ms);
 }
 
 /**
@@ -61,7 +68,7 @@ export function fmtRelative(ms, nowMs, loc = currentLocale(), timeZone = undefin
   return words(days, "day");
 }
 
-/** A room's next session: "Tuesday 19:00, in 2 days", "martes 19:00, en 2 días". */
+/** A room's next session: "Tuesday 19:00, in 2 days", "martes 19:00, dentro de 2 días". */
 export function fmtSession(ms, nowMs, loc = currentLocale(), timeZone = undefined) {
   if (ms === null || ms === undefined) return "";
   return t("time.session", {
