@@ -80,7 +80,9 @@ async ([root, skip]) => {
   if (root === 'body') texts.push([document.title, 'title']);
   const found = [];
   for (const [text, where] of texts) {
-    for (const [phrase, re] of patterns) if (re.test(text)) found.push(`${phrase} (${where}: ${text})`);
+    for (const [phrase, re] of patterns) {
+      if (re.test(text)) found.push(`${phrase} (${where}: ${text})`);
+    }
   }
   return found;
 }
@@ -298,7 +300,9 @@ def test_the_help_page_keeps_its_own_lines_when_the_server_has_none(pages: Pages
     fallback = dialog.locator("#help-fallback")
     expect(fallback).to_be_visible()
     expect(fallback).to_contain_text("Estados Unidos:")
-    expect(fallback.get_by_role("link", name="988", exact=True)).to_have_attribute("href", "tel:988")
+    expect(fallback.get_by_role("link", name="988", exact=True)).to_have_attribute(
+        "href", "tel:988"
+    )
     expect(dialog.get_by_label("Tu país")).to_be_hidden()
     assert english_left(page, "#help") == []
     screenshot(page, "spanish-help-fallback-360x740")
