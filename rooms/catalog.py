@@ -123,6 +123,7 @@ class Catalog:
 
     def __init__(self, rooms: Iterable[Room]) -> None:
         self._rooms: dict[RoomId, Room] = self._checked(rooms)
+        self._retired: dict[RoomId, Room] = {}  # rooms `replace` took away, as they were
 
     @staticmethod
     def _checked(rooms: Iterable[Room]) -> dict[RoomId, Room]:
@@ -134,8 +135,20 @@ class Catalog:
         return checked
 
     def replace(self, rooms: Iterable[Room]) -> None:
-        """Serve `rooms` from now on, in their order."""
-        self._rooms = self._checked(rooms)
+        """Serve `rooms` from now on, in their order. A room left out is retired: `get` no
+        longer finds it, `last_known` still does (for those still leaving it)."""
+        new = self._checked(rooms)
+        for room_id, room in self._rooms.items():
+            if room_id not in new:
+                self._retired[room_id] = room
+        for room_id in new:
+            self._retired.pop(room_id, None)
+        self._rooms = new
+
+    def last_known(self, room_id: str) -> Room | None:
+        """The room served now, or as it was when retired; None when never served."""
+        key = RoomId(room_id)
+        return self._rooms.get(key) or self._retired.get(key)
 
     def __iter__(self) -> Any:
         return iter(self._rooms.values())
@@ -293,7 +306,7 @@ def room_record(room: Room) -> dict[str, Any]:
         "allow_contact_details": room.allow_contact_details,
         "sessions": [
             {
-                "day": _WEEKDAYS[s.weekday],
+                "day": _WEEKDAYS[s.weekday].capitalize(),
                 "start": s.start.strftime("%H:%M"),
                 "minutes": s.minutes,
                 "timezone": s.tz.key,

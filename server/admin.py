@@ -6,10 +6,11 @@ a bad one, 403 for a member or facilitator token. A request with a body must say
 message never repeats what was sent. No CORS headers are sent: browsers on other origins
 cannot call it.
 
-So far: facilitators (invite, list, revoke), the open items of every room's queue, and the
-admin audit log. Revocation holds on every process within a second (server/standing.py) and
-ends standing on open sockets with `facilitator_ended`. Every change made here is audited
-(who, what, when; never message text).
+Facilitators (invite, list, revoke), rooms (create, edit, archive: live on every process within
+a second, server/live_rooms.py), the open items of every room's queue, and the admin audit log.
+Revocation holds on every process within a second (server/standing.py) and ends standing on
+open sockets with `facilitator_ended`. Every change made here is audited (who, what, when;
+never message text).
 """
 
 from __future__ import annotations
@@ -25,14 +26,21 @@ from starlette.routing import Route
 
 from moderation.queue import service_queue
 from moderation.sanctions import iso_seconds
+from rooms.catalog import CatalogError, edit_room, parse_room, room_record
 from rooms.errors import ChatError
-from rooms.ids import RoomId
-from server import wire
+from rooms.ids import RoomId, is_valid_room_id
+from server import live_rooms, wire
 from server.brokers import BrokerUnavailable
 from server.services import Services
 from server.tokens import CoordinatorClaim
 
-__all__ = ["ADMIN_AUDIT", "MAX_FACILITATOR_HOURS", "SERVICE_QUEUE_ITEMS", "admin_routes"]
+__all__ = [
+    "ADMIN_AUDIT",
+    "MAX_FACILITATOR_HOURS",
+    "MAX_ROOMS",
+    "SERVICE_QUEUE_ITEMS",
+    "admin_routes",
+]
 
 MAX_FACILITATOR_HOURS = 24 * 90  # a season; `peer-support facilitator-token` allows the same
 # A morning's reading; crisis alerts come first, so none is left out for reports.
@@ -41,6 +49,9 @@ SERVICE_QUEUE_ITEMS = 500
 # are lowercase letters, digits and hyphens).
 ADMIN_AUDIT = RoomId("_service")
 _MAX_BODY_BYTES = 64 * 1024
+# Rooms served at once: the directory is read whole on every visit, and every process keeps
+# every definition.
+MAX_ROOMS = 500
 
 
 class _Refused(Exception):
@@ -110,18 +121,34 @@ def _invite(svc: Services, body: dict[str, Any]) -> tuple[str, list[str] | None,
     return name.strip(), rooms, float(hours)
 
 
+def _room_refused(exc: CatalogError) -> _Refused:
+    # The message names the field and the limit; the part before ": " names the room, which
+    # is what was sent: left out.
+    message = str(exc).partition(": ")[2] or "the room is not valid"
+    return _Refused(400, "bad_request", message)
+
+
+async def _stored_rooms(svc: Services) -> dict[str, dict[str, Any]]:
+    """The broker's room records by id (not the process's catalogue: the newest word)."""
+    _, records = await svc.broker.room_records()
+    return {str(r["id"]): r for r in records}
+
+
 Endpoint = Callable[[Request, CoordinatorClaim], Awaitable[Response]]
 
 
 def _coordinators_only(
-    svc: Services, endpoint: Endpoint
+    svc: Services, endpoints: dict[str, Endpoint]
 ) -> Callable[[Request], Awaitable[Response]]:
-    """The route: the coordinator check first, then `endpoint`; a refusal or a broker fault
-    becomes its JSON answer (one place for every admin route)."""
+    """The route: the coordinator check first, then the endpoint of the request's method; a
+    refusal or a broker fault becomes its JSON answer (one place for every admin route)."""
 
     async def route(request: Request) -> Response:
         try:
-            return await endpoint(request, _coordinator(svc, request))
+            claim = _coordinator(svc, request)
+            # Starlette answers HEAD wherever GET is allowed: with GET's endpoint.
+            method = "GET" if request.method == "HEAD" else request.method
+            return await endpoints[method](request, claim)
         except _Refused as refused:
             return refused.response()
         except BrokerUnavailable:
@@ -169,11 +196,6 @@ def admin_routes(svc: Services) -> list[Route]:
                   "token": token}  # fmt: skip
         return JSONResponse(answer, 201)
 
-    async def facilitators(request: Request, by: CoordinatorClaim) -> Response:
-        if request.method == "GET":
-            return await list_facilitators(request, by)
-        return await invite_facilitator(request, by)
-
     async def revoke_facilitator(request: Request, by: CoordinatorClaim) -> Response:
         fid = str(request.path_params["fid"])
         if len(fid) > 64 or not await svc.broker.revoke(fid, int(svc.now() * 1000)):
@@ -183,19 +205,80 @@ def admin_routes(svc: Services) -> list[Route]:
 
     async def queue(request: Request, by: CoordinatorClaim) -> Response:
         # Every room's open items, crisis alerts first: what waits across the service.
-        rooms = {room.id: await svc.broker.queue_items(room.id) for room in svc.catalog}
+        # Archived rooms too: an open crisis alert does not go away with its room.
+        ids = [room.id for room in svc.catalog] + await svc.broker.archived_rooms()
+        rooms = {str(r): await svc.broker.queue_items(RoomId(r)) for r in ids}
         return JSONResponse(service_queue(rooms, SERVICE_QUEUE_ITEMS).items)
 
     async def audit_log(request: Request, by: CoordinatorClaim) -> Response:
         entries = [json.loads(e) for e in await svc.broker.audit_entries(ADMIN_AUDIT)]
         return JSONResponse(entries)
 
-    def route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
-        return Route(path, _coordinators_only(svc, endpoint), methods=methods)
+    async def list_rooms(request: Request, by: CoordinatorClaim) -> Response:
+        records = sorted(
+            (await _stored_rooms(svc)).values(), key=lambda r: (int(r["order"]), str(r["id"]))
+        )
+        return JSONResponse([room_record(parse_room(r, "stored room")) for r in records])
+
+    async def create_room(request: Request, by: CoordinatorClaim) -> Response:
+        body = await _json_body(request)
+        try:
+            room = parse_room({**body, "rules_version": 1}, "new room")
+        except CatalogError as exc:
+            raise _room_refused(exc) from None
+        if len(await _stored_rooms(svc)) >= MAX_ROOMS:
+            raise _Refused(400, "limit_reached", f"at most {MAX_ROOMS} rooms")
+        order = int(svc.now() * 1000)  # after every room of the file, in creation order
+        answer = await svc.broker.room_write("create", room.id, live_rooms.stored(room, 1, order))
+        if answer == "exists":
+            raise _Refused(400, "already_exists", "a room with that id exists")
+        if answer == "archived":
+            raise _Refused(409, "archived", "that id belonged to an archived room")
+        await live_rooms.refresh(svc)
+        await audit(by, "room_create", room=room.id)
+        return JSONResponse(room_record(room), 201)
+
+    async def edit(request: Request, by: CoordinatorClaim) -> Response:
+        room_id = str(request.path_params["room"])
+        changes = await _json_body(request)
+        record = (await _stored_rooms(svc)).get(room_id) if is_valid_room_id(room_id) else None
+        if record is None:
+            raise _Refused(404, "not_found", "no such room")
+        try:
+            room = edit_room(parse_room(record, "stored room"), changes)
+        except CatalogError as exc:
+            raise _room_refused(exc) from None
+        rev = int(record["rev"])
+        answer = await svc.broker.room_write(
+            "update", room.id, live_rooms.stored(room, rev + 1, int(record["order"])), rev
+        )
+        if answer == "conflict":
+            raise _Refused(409, "conflict", "the room changed meanwhile: read it and try again")
+        if answer != "ok":
+            raise _Refused(404, "not_found", "no such room")
+        await live_rooms.refresh(svc)
+        await audit(by, "room_edit", room=room.id, fields=sorted(changes),
+                    rules_version=room.rules_version)  # fmt: skip
+        return JSONResponse(room_record(room))
+
+    async def archive(request: Request, by: CoordinatorClaim) -> Response:
+        room_id = str(request.path_params["room"])
+        if not is_valid_room_id(room_id) or (
+            await svc.broker.room_write("archive", room_id, None) != "ok"
+        ):
+            raise _Refused(404, "not_found", "no such room")
+        await live_rooms.refresh(svc)
+        await audit(by, "room_archive", room=room_id)
+        return Response(status_code=204)
+
+    def route(path: str, **endpoints: Endpoint) -> Route:
+        return Route(path, _coordinators_only(svc, endpoints), methods=list(endpoints))
 
     return [
-        route("/api/admin/queue", queue, ["GET"]),
-        route("/api/admin/audit", audit_log, ["GET"]),
-        route("/api/admin/facilitators", facilitators, ["GET", "POST"]),
-        route("/api/admin/facilitators/{fid}", revoke_facilitator, ["DELETE"]),
+        route("/api/admin/queue", GET=queue),
+        route("/api/admin/audit", GET=audit_log),
+        route("/api/admin/facilitators", GET=list_facilitators, POST=invite_facilitator),
+        route("/api/admin/facilitators/{fid}", DELETE=revoke_facilitator),
+        route("/api/admin/rooms", GET=list_rooms, POST=create_room),
+        route("/api/admin/rooms/{room}", PUT=edit, DELETE=archive),
     ]

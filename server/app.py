@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from moderation.crisis import CrisisConfig, parse_crisis_config
 from moderation.ratelimit import Rate
 from rooms.catalog import Catalog, parse_catalog
+from server import live_rooms
 from server.admin import admin_routes
 from server.brokers import BrokerUnavailable, open_broker
 from server.commands import HANDLERS
@@ -153,7 +154,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI app for one process; the broker is chosen by `settings.redis_url`. Everything is
     built here and given to what uses it; nothing is patched in afterwards."""
     settings = settings or Settings.from_env()
-    catalog = load_catalog(settings)
+    seeds = load_catalog(settings)
+    # Served until the broker's definitions are read (at start, and again after every change).
+    catalog = Catalog(list(seeds))
     broker = open_broker(
         settings.redis_url, settings.redis_prefix, settings.redis_state_url, settings.broker_ping_s
     )
@@ -230,6 +233,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
             except Exception as exc:
                 log.error("reading revocations failed: %s at %s", type(exc).__name__, where(exc))
 
+    async def rooms_forever() -> None:
+        # The rooms file seeds once; the broker's definitions are the catalogue after that.
+        seeded = False
+        while True:
+            try:
+                if not seeded:
+                    await live_rooms.seed(svc, seeds)
+                    seeded = True
+                await live_rooms.refresh(svc)
+            except BrokerUnavailable:
+                log.warning("reading room definitions failed: broker unavailable")
+            except Exception as exc:
+                log.error(
+                    "reading room definitions failed: %s at %s", type(exc).__name__, where(exc)
+                )
+            await asyncio.sleep(live_rooms.ROOMS_POLL_S)
+
     async def evict_forever() -> None:
         # Removals the hub found in delivered state changes: out of the room, on this process.
         while True:
@@ -251,10 +271,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await broker.start(hub.on_event)
+        with contextlib.suppress(BrokerUnavailable):  # else rooms_forever keeps trying
+            await live_rooms.seed(svc, seeds)
+            await live_rooms.refresh(svc)
         tasks = [
             asyncio.create_task(heartbeat_forever(), name="presence-heartbeat"),
             asyncio.create_task(evict_forever(), name="evictions"),
             asyncio.create_task(standing_forever(), name="standing"),
+            asyncio.create_task(rooms_forever(), name="rooms"),
             *([asyncio.create_task(webhook.run(), name="webhook")] if webhook else []),
             asyncio.create_task(measure_loop_lag(), name="loop-lag"),
         ]

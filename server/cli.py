@@ -179,7 +179,7 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{'bind':<{width}}  {_bind_summary(settings, args.host)}")
     for warning in warnings:
         print(f"{'warning':<{width}}  {warning} (accepted on loopback only)")
-    print(f"{'rooms':<{width}}  {len(catalog)} in the catalogue")
+    print(f"{'rooms':<{width}}  {len(catalog)} in the rooms file (it seeds the catalogue)")
     print(f"{'identity':<{width}}  {_identity_source(settings)}")
     if settings.redis_url is None:
         print(f"{'broker':<{width}}  in-memory (one process only)")

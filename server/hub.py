@@ -172,7 +172,7 @@ class Hub:
 
     def state_frame(self, room: LocalRoom) -> str:
         """The `room_state` frame of a room as this process sees it."""
-        served = self.catalog.get(room.id)
+        served = self.catalog.last_known(room.id)
         assert served is not None  # a room is served only after its join found it
         return encode(room_state(served, room.view))
 

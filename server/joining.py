@@ -103,7 +103,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     except BaseException:
         svc.hub.detach(session, local)
         raise
-    membership = Membership(room=room, participant=pid, handle=handle, role=role)
+    membership = Membership(room, pid, handle, role, catalog=svc.catalog)
     session.rooms[room.id] = membership
     try:
         summary = wire.encode(membership.summary())
@@ -160,6 +160,11 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             notice = {"type": "private_opened", "room": room.id, "conversation": conversation,
                       "participant": opened.get("participant")}  # fmt: skip
             session.deliver(wire.encode(notice))
+    if svc.catalog.get(room.id) is None:
+        # Archived while this join was under way (server/live_rooms.py told the others).
+        session.deliver(wire.encode({"type": "room_closed", "room": room.id}))
+        await leave_room(svc, session, membership)
+        return
     if change is not None and change.changed:
         await _announce_presence(svc, membership, "join", change)
     elif change is not None and change.summary_changed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -33,6 +34,9 @@ class Services:
     standing: StandingWatch = field(default_factory=StandingWatch)
     webhook: Webhook | None = None  # escalation, when ALERT_WEBHOOK_URL is set
     connections: int = 0
+    rooms_version: int = -1  # of the broker's room definitions served (server/live_rooms.py)
+    # One refresh at a time: two at once could serve an older read after a newer one.
+    rooms_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def limits(self) -> HistoryLimits:

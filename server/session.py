@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket
 
 from moderation.ratelimit import Rate, TokenBucket
 from moderation.roles import Role
-from rooms.catalog import Room
+from rooms.catalog import Catalog, Room
 from rooms.ids import MemberId, ParticipantId, RoomId
 from server.direct import DirectWriter
 from server.tokens import FacilitatorClaim
@@ -55,15 +55,27 @@ class Buckets:
 
 @dataclass(slots=True)
 class Membership:
-    """A session's place in one room."""
+    """A session's place in one room.
 
-    room: Room
+    `room` is the room as the live catalogue serves it now, not as it was at join: coordinators
+    edit rooms while people are in them (new rules must be agreed again, a capacity or a
+    one-at-a-time change holds at once), so no rule may read a definition kept from join."""
+
+    served: Room  # the definition at join; `room` reads the current one through `catalog`
     participant: ParticipantId
     handle: str
     role: Role = Role.MEMBER  # facilitator only in rooms the facilitator token names
     agreed_version: int = 0
     listening: bool = False
     last_sent_ms: int | None = None
+    catalog: Catalog | None = None  # the process's live catalogue
+
+    @property
+    def room(self) -> Room:
+        """The room's current definition (its last one, once archived)."""
+        if self.catalog is None:
+            return self.served
+        return self.catalog.last_known(self.served.id) or self.served
 
     def summary(self) -> dict[str, Any]:
         """The participant as others see it (presence and `participants` lists)."""

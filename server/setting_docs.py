@@ -28,7 +28,7 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("SECRET_KEY", "generated", "token signing keys, comma-separated, newest first; every replica needs the same", secret=True),
     SettingDoc("SECRET_KEY_FILE", ".peer-support/secret_key", "where a generated key is kept (mode 0600) when SECRET_KEY is unset"),
     SettingDoc("IDENTITY_KEY", "oldest SECRET_KEY", "keys participant ids and handles, so rotating SECRET_KEY renames no one; set it to the original key before dropping that from SECRET_KEY; every replica needs the same", secret=True),
-    SettingDoc("ROOMS_FILE", "starter catalogue", "TOML room catalogue (see rooms/starter_rooms.toml)"),
+    SettingDoc("ROOMS_FILE", "starter catalogue", "TOML rooms file that seeds the catalogue once (see rooms/starter_rooms.toml); rooms are then edited live with the admin API"),
     SettingDoc("ALLOWED_ORIGINS", "unset", "extra browser origins allowed to open the WebSocket, besides PUBLIC_ORIGIN (never derived from Host)"),
     SettingDoc("MAX_FRAME_BYTES", "65536", "largest WebSocket frame; larger closes with 1009"),
     SettingDoc("MAX_TEXT_CHARS", "2000", "longest message text, after normalisation"),

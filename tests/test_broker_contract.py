@@ -34,6 +34,7 @@ from server.brokers import (
     Messages,
     Presence,
     Queue,
+    RoomDefinitions,
     RoomState,
     Staff,
     open_broker,
@@ -96,6 +97,10 @@ def identity(h: Harness) -> Identity:
 
 
 def staff(h: Harness) -> Staff:
+    return h.broker
+
+
+def room_definitions(h: Harness) -> RoomDefinitions:
     return h.broker
 
 
@@ -532,6 +537,7 @@ async def test_with_the_state_store_down_what_it_holds_fails_as_unavailable(
     await _room_state_unavailable(room_state(state_down))
     await _queue_unavailable(queue(state_down))
     await _identity_unavailable(identity(state_down))
+    await _room_definitions_unavailable(room_definitions(state_down))
     await _all_unavailable({"directory": lambda: presence(state_down).directory([ROOM], 0)})
     assert await lifecycle(state_down).ping() is False
 
@@ -723,3 +729,61 @@ async def test_who_is_online_expires_unless_refreshed(harness: Harness) -> None:
     await b.staff_offline("f1", "procB")
     await b.staff_online(["f3"], "procA", 3_500, 3_000)
     assert await b.online(4_500) == {"f3"}  # f2's entry lapsed unrefreshed
+
+
+# -- RoomDefinitions ----------------------------------------------------------------------------
+
+
+def _definition(room: str, rev: int, name: str = "Room") -> dict[str, object]:
+    return {"id": room, "name": name, "rev": rev, "rules": ["be kind"]}
+
+
+async def test_room_definitions_are_written_once_and_edited_by_revision(harness: Harness) -> None:
+    b = room_definitions(harness)
+    assert await b.rooms_version() == 0
+    assert await b.room_write("seed", "a", _definition("a", 1)) == "ok"
+    assert await b.room_write("seed", "a", _definition("a", 1, "Other")) == "exists"
+    assert await b.room_write("create", "a", _definition("a", 1)) == "exists"
+    assert await b.room_write("create", "b", _definition("b", 1)) == "ok"
+    assert await b.rooms_version() == 2  # only the writes that wrote raised it
+    assert await b.room_write("update", "a", _definition("a", 2, "New"), expect_rev=1) == "ok"
+    # Made from the record as it was at rev 1: refused, the newer edit stays.
+    assert await b.room_write("update", "a", _definition("a", 2, "Lost"), expect_rev=1) == (
+        "conflict"
+    )
+    assert await b.room_write("update", "zz", _definition("zz", 2), expect_rev=1) == "missing"
+    version, records = await b.room_records()
+    assert version == 3
+    assert sorted((r["id"], r["name"], r["rev"]) for r in records) == [
+        ("a", "New", 2),
+        ("b", "Room", 1),
+    ]
+
+
+async def test_an_archived_room_id_is_never_reused(harness: Harness) -> None:
+    b = room_definitions(harness)
+    await b.room_write("create", "a", _definition("a", 1))
+    assert await b.room_write("archive", "a", None) == "ok"
+    assert await b.room_write("archive", "a", None) == "missing"
+    assert await b.room_write("archive", "never", None) == "missing"
+    for mode in ("seed", "create"):
+        assert await b.room_write(mode, "a", _definition("a", 1)) == "archived"
+    assert await b.room_write("update", "a", _definition("a", 2), expect_rev=1) == "missing"
+    version, records = await b.room_records()
+    assert (version, records) == (2, [])
+    assert await b.archived_rooms() == ["a"]
+
+
+async def test_room_definitions_fail_as_unavailable(dead: Harness) -> None:
+    await _room_definitions_unavailable(room_definitions(dead))
+
+
+async def _room_definitions_unavailable(b: RoomDefinitions) -> None:
+    await _all_unavailable(
+        {
+            "rooms_version": b.rooms_version,
+            "room_records": b.room_records,
+            "archived_rooms": b.archived_rooms,
+            "room_write": lambda: b.room_write("create", "a", {"id": "a"}),
+        }
+    )

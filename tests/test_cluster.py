@@ -327,3 +327,51 @@ async def test_a_revocation_on_one_process_ends_standing_on_the_other(
     assert status == 204
     assert (await fac.expect("facilitator_ended", seconds=3))["reason"] == "revoked"
     await member.expect("room_state", room=room, waiting=True)
+
+
+async def test_rooms_edited_on_one_process_hold_on_the_other(
+    pair: tuple[ServerProcess, ServerProcess], connect: ConnectClient
+) -> None:
+    from server.tokens import TokenService
+
+    a_srv, b_srv = pair
+    coordinator = TokenService((TEST_SECRET,), 3600).issue_coordinator("Kim", 1)
+
+    def admin(method: str, path: str, body: object = None) -> int:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{a_srv.http}{path}", data=data, method=method)
+        request.add_header("Authorization", f"Bearer {coordinator}")
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+
+    def listed_on_b() -> set[str]:
+        with urllib.request.urlopen(f"{b_srv.http}/api/rooms", timeout=5) as response:
+            return {r["id"] for r in json.load(response)}
+
+    room = {"id": "made-on-a", "name": "Made on A", "category": "General",
+            "description": "Created through process A.", "rules": ["Be kind."]}  # fmt: skip
+    assert await asyncio.to_thread(admin, "POST", "/api/admin/rooms", room) == 201
+    # The contract: within 1 s on every process (polled here with a bounded wait).
+    for _ in range(30):
+        if "made-on-a" in await asyncio.to_thread(listed_on_b):
+            break
+        await asyncio.sleep(0.1)
+    member = await connect(b_srv.ws)
+    await member.enter("made-on-a")
+    await member.say("made-on-a", "joined on B")
+
+    rules = ["Be kind.", "One at a time."]
+    assert (
+        await asyncio.to_thread(admin, "PUT", "/api/admin/rooms/made-on-a", {"rules": rules}) == 200
+    )
+    updated = await member.expect("room_updated", room="made-on-a", seconds=3)
+    assert (updated["rules"], updated["rules_version"]) == (rules, 2)
+    refused = await member.request({"type": "send", "room": "made-on-a", "text": "hm"})
+    assert refused["code"] == "rules_not_accepted"
+    assert (await member.request({"type": "agree", "room": "made-on-a"}))["type"] == "ack"
+    await member.say("made-on-a", "agreed to the new rules")
+
+    assert await asyncio.to_thread(admin, "DELETE", "/api/admin/rooms/made-on-a") == 204
+    await member.expect("room_closed", room="made-on-a", seconds=3)
+    assert "made-on-a" not in await asyncio.to_thread(listed_on_b)

@@ -76,7 +76,7 @@ def test_check_masks_secrets_and_reports_redis(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 1
     assert secret not in result.stdout and "hunter2" not in result.stdout
-    assert "UNREACHABLE" in result.stdout and "8 in the catalogue" in result.stdout
+    assert "UNREACHABLE" in result.stdout and "10 in the rooms file" in result.stdout
     ok = run_cli("check", env={"SECRET_KEY": secret, "SECRET_KEY_FILE": str(tmp_path / "k")})
     assert ok.returncode == 0 and "in-memory" in ok.stdout
     doc = next(d for d in SETTINGS if d.name == "REDIS_URL")

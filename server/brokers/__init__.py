@@ -23,7 +23,9 @@ from server.brokers.contract import (
     Presence,
     PresenceChange,
     Queue,
+    RoomDefinitions,
     RoomState,
+    RoomWrite,
     Staff,
 )
 
@@ -40,7 +42,9 @@ __all__ = [
     "Presence",
     "PresenceChange",
     "Queue",
+    "RoomDefinitions",
     "RoomState",
+    "RoomWrite",
     "Staff",
     "open_broker",
 ]

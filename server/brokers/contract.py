@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
@@ -37,7 +37,9 @@ __all__ = [
     "Presence",
     "PresenceChange",
     "Queue",
+    "RoomDefinitions",
     "RoomState",
+    "RoomWrite",
     "Staff",
 ]
 
@@ -363,5 +365,40 @@ class Staff(Protocol):
         """Facilitator ids with a socket open on some process."""
 
 
-class Broker(Lifecycle, Messages, Presence, RoomState, Queue, Identity, Staff, Protocol):
+RoomWrite = Literal["seed", "create", "update", "archive"]
+
+
+class RoomDefinitions(Protocol):
+    """The rooms coordinators edit live (durable: the state store), one JSON record each, and a
+    version that every change raises, so a process polling it (server/live_rooms.py) reads the
+    records again only after a change.
+
+    - A record names its `id`; `rev` (a whole number) counts its own changes.
+    - `room_write` is atomic and answers one word: `seed` and `create` store a record whose id
+      is new (`exists` when one is stored, `archived` when the id was archived: archived ids
+      are never reused); `update` replaces the stored record only while its `rev` is
+      `expect_rev` (`conflict` otherwise, `missing` when none is stored or it was archived);
+      `archive` removes the record and keeps its id archived (`missing` when none is stored).
+      `ok` when it wrote, and only then is the version raised.
+    - `room_records` gives the version and every stored (not archived) record at once.
+    """
+
+    async def room_write(
+        self, mode: RoomWrite, room_id: str, record: dict[str, Any] | None, expect_rev: int = 0
+    ) -> str:
+        """Write as `mode` says; one of `ok`, `exists`, `archived`, `missing`, `conflict`."""
+
+    async def room_records(self) -> tuple[int, list[dict[str, Any]]]:
+        """The version and the stored records."""
+
+    async def rooms_version(self) -> int:
+        """The version alone (0 before any write): cheap enough to poll."""
+
+    async def archived_rooms(self) -> list[str]:
+        """The archived ids (their rooms' open queue items still need someone)."""
+
+
+class Broker(
+    Lifecycle, Messages, Presence, RoomState, Queue, Identity, Staff, RoomDefinitions, Protocol
+):
     """Everything `server/` needs from a backend: the Protocols above, together."""

@@ -24,6 +24,7 @@ from server.brokers import (
     EventHandler,
     HistoryLimits,
     PresenceChange,
+    RoomWrite,
 )
 
 __all__ = ["MemoryBroker"]
@@ -93,6 +94,9 @@ class MemoryBroker:
         self._on_event: EventHandler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._staff: dict[str, dict[str, Any]] = {}
+        self._room_defs: dict[str, dict[str, Any]] = {}
+        self._archived_rooms: set[str] = set()
+        self._rooms_version = 0
         self._revoked: dict[str, int] = {}  # id -> until (ms)
         self._online: dict[tuple[str, str], int] = {}  # (id, process) -> expiry (ms)
 
@@ -368,6 +372,39 @@ class MemoryBroker:
         for key in [k for k, expiry in self._online.items() if expiry <= now_ms]:
             del self._online[key]
         return {fid for fid, _ in self._online}
+
+    # -- rooms edited live (`RoomDefinitions`) ---------------------------------------------------
+
+    async def room_write(
+        self, mode: RoomWrite, room_id: str, record: dict[str, Any] | None, expect_rev: int = 0
+    ) -> str:
+        old = self._room_defs.get(room_id)
+        if room_id in self._archived_rooms:
+            return "archived" if mode in ("seed", "create") else "missing"
+        if mode in ("seed", "create"):
+            if old is not None:
+                return "exists"
+        elif old is None:
+            return "missing"
+        elif mode == "update" and int(old.get("rev", 0)) != expect_rev:
+            return "conflict"
+        if mode == "archive":
+            del self._room_defs[room_id]
+            self._archived_rooms.add(room_id)
+        else:
+            assert record is not None
+            self._room_defs[room_id] = json.loads(json.dumps(record))  # a copy, as stored
+        self._rooms_version += 1
+        return "ok"
+
+    async def room_records(self) -> tuple[int, list[dict[str, Any]]]:
+        return self._rooms_version, [json.loads(json.dumps(r)) for r in self._room_defs.values()]
+
+    async def rooms_version(self) -> int:
+        return self._rooms_version
+
+    async def archived_rooms(self) -> list[str]:
+        return sorted(self._archived_rooms)
 
     # -- identity (`Identity`) -----------------------------------------------------------------
 

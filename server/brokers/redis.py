@@ -38,6 +38,7 @@ from server.brokers import (
     EventHandler,
     HistoryLimits,
     PresenceChange,
+    RoomWrite,
     resp,
 )
 from server.brokers import redis_scripts as lua
@@ -233,6 +234,7 @@ class RedisBroker:
         self._queue_add = self._script(lua.QUEUE_ADD)
         self._queue_resolve = self._script(lua.QUEUE_RESOLVE)
         self._queue_once = self._script(lua.QUEUE_ADD_ONCE)
+        self._room_write = self._script(lua.ROOM_WRITE)
         self._on_event: EventHandler | None = None
         self._rooms: set[RoomId] = set()
         self._channel_room: dict[str, RoomId] = {}
@@ -793,6 +795,34 @@ class RedisBroker:
         with _STATE_FAILED:
             entries: list[str] = await self._state.lrange(self._key(room, "audit"), 0, -1)
         return entries
+
+    # -- rooms edited live (`RoomDefinitions`) ---------------------------------------------------
+    # One hash on the state store for the whole service (one key: a cluster is fine): "r:<id>"
+    # -> the record's JSON, "a:<id>" for an archived id, "v" the version.
+
+    async def room_write(
+        self, mode: RoomWrite, room_id: str, record: dict[str, Any] | None, expect_rev: int = 0
+    ) -> str:
+        args = [mode, room_id, json.dumps(record) if record is not None else "", expect_rev]
+        with _STATE_FAILED:
+            answer = await self._room_write(self._state, [self._service_key("rooms")], args)
+        return answer.decode() if isinstance(answer, bytes) else str(answer)
+
+    async def room_records(self) -> tuple[int, list[dict[str, Any]]]:
+        with _STATE_FAILED:
+            raw: dict[str, str] = await self._state.hgetall(self._service_key("rooms"))
+        records = [json.loads(v) for k, v in raw.items() if k.startswith("r:")]
+        return int(raw.get("v", 0)), records
+
+    async def rooms_version(self) -> int:
+        with _STATE_FAILED:
+            version = await self._state.hget(self._service_key("rooms"), "v")
+        return int(version or 0)
+
+    async def archived_rooms(self) -> list[str]:
+        with _STATE_FAILED:
+            fields: list[str] = await self._state.hkeys(self._service_key("rooms"))
+        return sorted(f[2:] for f in fields if f.startswith("a:"))
 
     # -- the service's facilitators (`Staff`) ---------------------------------------------------
     # Three keys for the whole service (each command touches one, so a cluster is fine): the

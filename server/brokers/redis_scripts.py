@@ -24,6 +24,7 @@ __all__ = [
     "PRESENCE_UPDATE",
     "PUBLISH_MESSAGE",
     "RESET_HISTORY",
+    "ROOM_WRITE",
     "SET_AGREEMENT",
 ]
 
@@ -440,4 +441,32 @@ redis.call('HSET', KEYS[1], id, cjson.encode(item))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return {'added', id}
+"""
+
+# -- rooms edited live: one hash for the service ---------------------------------------------------
+# KEYS: the rooms hash. ARGV[1] mode (seed, create, update, archive), [2] room id, [3] record
+# JSON ('' to archive), [4] the rev an update expects. Returns ok, exists, archived, missing or
+# conflict; only ok wrote, and raised the version "v".
+ROOM_WRITE = """
+local rec, gone, mode = 'r:' .. ARGV[2], 'a:' .. ARGV[2], ARGV[1]
+if redis.call('HEXISTS', KEYS[1], gone) == 1 then
+  if mode == 'seed' or mode == 'create' then return 'archived' end
+  return 'missing'
+end
+local old = redis.call('HGET', KEYS[1], rec)
+if mode == 'seed' or mode == 'create' then
+  if old then return 'exists' end
+elseif not old then
+  return 'missing'
+elseif mode == 'update' and tonumber(cjson.decode(old)['rev'] or 0) ~= tonumber(ARGV[4]) then
+  return 'conflict'
+end
+if mode == 'archive' then
+  redis.call('HDEL', KEYS[1], rec)
+  redis.call('HSET', KEYS[1], gone, '1')
+else
+  redis.call('HSET', KEYS[1], rec, ARGV[3])
+end
+redis.call('HINCRBY', KEYS[1], 'v', 1)
+return 'ok'
 """

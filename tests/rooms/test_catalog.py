@@ -246,7 +246,12 @@ def test_editing_rules_raises_the_version_and_nothing_else_does() -> None:
 
 def test_replace_swaps_the_rooms_in_place() -> None:
     catalog = parse_catalog({"rooms": [ROOM]})
+    a = catalog.get("a")
     catalog.replace([parse_room({**ROOM, "id": "b"}, "b")])
     assert [r.id for r in catalog] == ["b"]
+    assert catalog.get("a") is None and catalog.last_known("a") == a  # retired, still known
+    assert catalog.last_known("b") == catalog.get("b") and catalog.last_known("c") is None
+    catalog.replace([parse_room(ROOM, "a")])  # back again: served, no longer retired
+    assert catalog.last_known("a") == catalog.get("a") and catalog.last_known("b") is not None
     with pytest.raises(CatalogError, match="twice"):
         catalog.replace([parse_room(ROOM, "a")] * 2)
