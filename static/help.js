@@ -26,32 +26,36 @@ export function openHelp() {
   loadLines(memberCountry());
 }
 
-// A contact that is a phone number (digits and spaces) is a `tel:` link, a web address a link
-// showing its host; anything else stays words, with any number in it made callable.
+// A web address as a link showing its host ("findahelpline.com").
+function webLink(url) {
+  let host = url;
+  try {
+    host = new URL(url).host.replace(/^www\./, "");
+  } catch {
+    /* shown as given */
+  }
+  return el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: host });
+}
+
+// A contact that is a web address is a link; in anything else, each phone number (digits and
+// spaces, as the contract has them) is a `tel:` link, so it is one tap to call.
 function contactNodes(contact) {
   const text = String(contact || "");
-  if (/^https?:\/\/[^\s]+$/i.test(text)) {
-    let host = text;
-    try {
-      host = new URL(text).host.replace(/^www\./, "");
-    } catch {
-      /* shown as given */
-    }
-    return [el("a", { href: text, target: "_blank", rel: "noopener noreferrer", text: host })];
-  }
+  if (/^https?:\/\/\S+$/i.test(text)) return [webLink(text)];
   return text.split(/(\+?\d[\d ]{1,18}\d)/).map((part, i) => (i % 2 === 0 ? part :
     el("a", { href: `tel:${part.replace(/ /g, "")}`, text: part }))).filter((part) => part !== "");
 }
 
-/** List items for crisis lines as the contract carries them ({name, contact, url?}). */
+/**
+ * List items for crisis lines as the contract carries them ({name, contact, url?}): the name,
+ * the way to reach them first (the number to call), then their page.
+ */
 export function resourceItems(resources) {
   return (Array.isArray(resources) ? resources : []).map((r) => {
-    const name = String(r.name || "");
     const url = typeof r.url === "string" && /^https?:\/\//i.test(r.url) &&
       r.url !== r.contact ? r.url : null;
-    const title = url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer",
-      text: name }) : document.createTextNode(name);
-    return el("li", {}, el("strong", {}, title), ": ", ...contactNodes(r.contact));
+    return el("li", {}, el("strong", { text: String(r.name || "") }), ": ",
+      ...contactNodes(r.contact), url ? " · " : null, url ? webLink(url) : null);
   });
 }
 
