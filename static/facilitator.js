@@ -200,11 +200,19 @@ function onAlert(f, cur) {
   facAlert(words("queue.alert", { who }));
 }
 
+// An audit entry's action is the frame that caused it (a code): said in words, an unknown
+// one as it came.
+const AUDITED = ["mute", "unmute", "remove", "flag", "delete", "slow", "lock", "unlock", "pause",
+  "resume", "announce", "end_session", "private_open", "private_close", "resolve"];
+function auditAction(action) {
+  return AUDITED.includes(action) ? t(`audit.action.${action}`) : String(action || "");
+}
+
 function onAuditLog(f, cur) {
   const rows = (Array.isArray(f.entries) ? f.entries : []).map((e) => {
     const at = parseTime(e.at);
     const parts = () => [at ? fmtUntil(at, Date.now()) : "", String(e.by || ""),
-      String(e.action || ""), e.participant ? handleOf(cur, e.participant) : "",
+      auditAction(e.action), e.participant ? handleOf(cur, e.participant) : "",
       e.message_id !== undefined && e.message_id !== null ?
         t("audit.message", { id: String(e.message_id) }) : ""].filter(Boolean).join(" · ");
     return el("li", {}, el("span", { say: parts }),

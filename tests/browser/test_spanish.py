@@ -22,9 +22,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, Route, WebSocket, expect
 
+from server.tokens import TokenService
 from tests.browser.conftest import (
     DESKTOP,
+    SECRET,
     Pages,
+    facilitator_token,
     own_server,
     screenshot,
     seen,
@@ -129,6 +132,11 @@ COUNTRIES = [{"code": "MX", "name": "Mexico"}, {"code": "ES", "name": "Spain"}]
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server of its own, so the pictures show only these conversations."""
     yield from own_server(tmp_path_factory, "spanish-server")
+
+
+def coordinator_token() -> str:
+    """What `peer-support coordinator-token --name Kim --hours 1` prints for the tests' key."""
+    return TokenService((SECRET,), 3600).issue_coordinator("Kim", 1)
 
 
 def english_left(page: Page, root: str = "body") -> list[str]:
@@ -390,3 +398,43 @@ def test_index_html_says_what_the_english_catalogue_says(pages: Pages) -> None:
     count, wrong = page.evaluate(HTML_IS_CATALOGUE)
     assert count > 100
     assert wrong == []
+
+
+def test_the_facilitator_tools_and_the_console_speak_spanish(
+    pages: Pages, app_server: ServerProcess
+) -> None:
+    page = pages.open(size=DESKTOP, **SPANISH)
+    page.locator("#fac-details summary").click()
+    page.get_by_label("Token de facilitador").fill(facilitator_token("Ana"))
+    page.get_by_role("button", name="Entrar como facilitador").click()
+    wait_for_body(page, "data-role", "facilitator")
+    wait_for_body(page, "data-state", "connected")
+    room = "duelo"
+    page.goto(f"/#/room/{room}")
+    wait_for_body(page, "data-room-state", "joined")
+    page.get_by_role("button", name="Acepto las normas del grupo").click()
+    with wire_client(app_server.ws) as member:
+        member.enter(room)
+        member.send({"type": "raise_hand", "room": room, "ref": "h"})
+        member.expect("ack", ref="h")
+        panel = page.get_by_role("complementary", name="Facilitación")
+        expect(panel.locator("#hands .hand")).to_have_count(1)
+        expect(panel.get_by_role("button", name=re.compile("^Dar la palabra a "))).to_be_visible()
+        panel.get_by_role("button", name=re.compile("^Silenciar a ")).click()
+        dialog = page.get_by_role("dialog")
+        expect(dialog.get_by_label("Durante cuánto tiempo")).to_be_visible()
+        dialog.get_by_label("Motivo (se le mostrará)").fill("un respiro")
+        assert english_left(page, "#mod-dialog") == []
+        dialog.get_by_role("button", name="Silenciar", exact=True).click()
+        expect(panel.locator(".badge.warn")).to_have_text(re.compile("^En silencio hasta: "))
+        page.get_by_role("button", name="Ver el registro de acciones").click()
+        expect(page.locator("#audit-list")).to_contain_text("· Ana · silenció ·")
+        assert english_left(page) == []
+        screenshot(page, "spanish-facilitator-1280x800")
+
+    page.goto("/#/console")
+    page.get_by_label("Token de coordinación").fill(coordinator_token())
+    page.get_by_role("button", name="Entrar en la consola").click()
+    expect(page.locator("#console-status")).to_have_text("Has entrado.")
+    expect(page.locator("#invite-room-list input")).not_to_have_count(0)
+    assert english_left(page) == []
