@@ -40,8 +40,3 @@ export function button(key, onClick, opts = {}) {
   return el("button", { type: "button", className: opts.className || "button small secondary",
     tLabel: opts.label, args: opts.args, onclick: onClick, t: key });
 }
-
-/** The crisis lines dialog, one tap away on every screen. */
-export function openHelp() {
-  $("help").showModal();
-}
