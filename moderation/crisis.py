@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from moderation.crisis_lines import DEFAULT_RESOURCES, Resource, lines_for
 from rooms.text import detection_form
 
 __all__ = [
@@ -39,23 +40,6 @@ DEFAULT_PHRASES: tuple[str, ...] = (
 
 
 _APOSTROPHES = str.maketrans("\u2018\u2019\u02bc", "'" * 3)
-
-
-@dataclass(frozen=True, slots=True)
-class Resource:
-    """A place to get help: shown to the author, never to the room."""
-
-    name: str
-    contact: str
-
-
-DEFAULT_RESOURCES: tuple[Resource, ...] = (
-    Resource("988 Suicide & Crisis Lifeline (US)", "Call or text 988"),
-    Resource("Find a helpline in your country", "https://findahelpline.com"),
-    Resource(
-        "If you are in danger now", "Call your local emergency number (911 US, 112 EU, 999 UK)"
-    ),
-)
 
 
 def fold(text: str) -> str:
@@ -84,10 +68,16 @@ class CrisisDetector:
 
 @dataclass(frozen=True)
 class CrisisConfig:
-    """The phrases to notice and the resources to show, as the operator configured them."""
+    """The phrases to notice and the resources to show, as the operator configured them.
+    `resources` is what a member who named no covered country is shown."""
 
     detector: CrisisDetector = field(default_factory=CrisisDetector)
     resources: tuple[Resource, ...] = DEFAULT_RESOURCES
+
+    def resources_for(self, country: str | None) -> tuple[Resource, ...]:
+        """The member's country's lines first and the international fallback last; without a
+        country (see `crisis_lines.country_code`), the configured `resources`."""
+        return lines_for(country) if country is not None else self.resources
 
 
 def _strings(raw: Any, name: str) -> list[str]:

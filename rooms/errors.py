@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     HELLO_REQUIRED = "hello_required"
     ALREADY_JOINED = "already_joined"
     LIMIT_REACHED = "limit_reached"
+    ROOM_FULL = "room_full"
     INTERNAL = "internal"
 
 

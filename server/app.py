@@ -30,6 +30,7 @@ from server import live_rooms
 from server.admin import admin_routes
 from server.brokers import BrokerUnavailable, open_broker
 from server.commands import HANDLERS
+from server.crisis_api import crisis_routes
 from server.endpoint import ChatEndpoint, Rates
 from server.hub import Hub
 from server.joining import end_standing, evict
@@ -170,7 +171,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Read at scrape time (and once when registered, before the services below exist).
     live: dict[str, Callable[[], float]] = dict.fromkeys(_LIVE, lambda: 0.0)
     metrics = Metrics(lambda: {name: read() for name, read in live.items()})
-    hub = Hub(broker, catalog, process, settings.presence_ttl_s, metrics)
+    hub = Hub(broker, catalog, process, settings.presence_ttl_s, metrics, crisis)
     webhook = None
     if settings.alert_webhook_url is not None and settings.webhook_secret is not None:
         webhook = Webhook(
@@ -342,6 +343,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "in_session": r.in_session(now_dt),
                     "language": r.language,
                     "capacity": r.capacity,
+                    # Seats taken (facilitators take none, dropped members' are held) vs capacity.
+                    "full": live[r.id].occupancy.full(r.capacity),
                 }
                 for r in rooms
             ]
@@ -354,6 +357,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics_route),
         Route("/api/rooms", api_rooms),
         *admin_routes(svc),
+        *crisis_routes(crisis),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
     ]
     app = ChatApp(

@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from moderation.crisis_lines import country_code
 from moderation.roles import Role
 from rooms.errors import ChatError, ErrorCode
 from server import wire
@@ -40,6 +41,8 @@ async def hello(svc: Services, session: Session, frame: dict[str, Any], ref: str
     else:
         member, token = svc.tokens.issue_member()
     session.member = member
+    # Anything but a covered two-letter code is as if absent: never an error.
+    session.country = country_code(frame.get("country"))
     if claim is not None:
         # A token made by the CLI is listed for coordinators once it is used.
         record = {"id": claim.id, "name": claim.name, "revoked": False,

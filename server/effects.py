@@ -38,8 +38,9 @@ from server.queue import add_queue_item, to_facilitators
 from server.replies import iso
 from server.services import Services
 from server.session import Membership, Session
+from server.support import support_frame
 
-__all__ = ["Context", "perform", "support_frame"]
+__all__ = ["Context", "perform"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +57,6 @@ class Context:
     @property
     def room(self) -> RoomId:
         return self.membership.room.id
-
-
-def support_frame(svc: Services, room: RoomId) -> str:
-    """The private `support` frame with the configured crisis resources."""
-    resources = [{"name": r.name, "contact": r.contact} for r in svc.crisis.resources]
-    return wire.encode({"type": "support", "room": room, "resources": resources})
 
 
 async def perform(ctx: Context, effect: Effect, done: dict[str, Any]) -> dict[str, Any]:
@@ -97,8 +92,9 @@ async def perform(ctx: Context, effect: Effect, done: dict[str, Any]) -> dict[st
                                  "participant": effect.participant}  # fmt: skip
         await svc.broker.publish(room, to_facilitators(frame, effect.participant))
         if effect.kind == "private_opened":
-            support = support_frame(svc, room)
-            await svc.broker.publish(room, envelopes.to_participant(support, effect.participant))
+            # Each process builds the frame for its own sockets of the participant, in the
+            # order their country asks for: the country never leaves the process.
+            await svc.broker.publish(room, envelopes.support(effect.participant))
     elif isinstance(effect, DeleteMessage):
         await svc.broker.delete_message(room, effect.message_id)
         deleted = {"type": "deleted", "room": room, "message_id": effect.message_id}
@@ -156,7 +152,7 @@ async def _crisis_alert(ctx: Context, msg_id: int) -> None:
     alert."""
     svc, room, membership = ctx.svc, ctx.room, ctx.membership
     svc.metrics.crisis_alerts.inc()
-    ctx.session.deliver(support_frame(svc, room))
+    ctx.session.deliver(support_frame(svc.crisis, room, ctx.session))
     item = AddItem("alert", membership.participant, msg_id, "possible crisis language")
     stored = await add_queue_item(svc, room, item, "system")
     _escalate(ctx, "crisis_alert", str(stored["id"]), always=True)

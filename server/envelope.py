@@ -1,8 +1,9 @@
 """What travels on a room's channel, and the byte layout of a `message` frame: known here only.
 
 An envelope is `R` + a frame every local socket of the room gets verbatim, or `C` + a JSON
-control event for the hub (`to`: a frame for some sockets only; `set`: a state field changed;
-`staff`: the room's facilitator count; `reset`: a new history epoch). The Redis scripts build two
+control event for the hub (`to`: a frame for some sockets only; `support`: crisis resources for
+one participant's sockets; `set`: a state field changed; `staff`: the room's facilitator count;
+`reset`: a new history epoch). The Redis scripts build two
 of these themselves (the `reset` event and the message frame from `message_head` and
 `message_tail`); tests/server/test_envelope.py holds their literals to this module.
 """
@@ -27,6 +28,7 @@ __all__ = [
     "private_message",
     "reset",
     "staff",
+    "support",
     "to_participant",
     "to_role",
     "to_room",
@@ -66,6 +68,12 @@ def private_message(frame: str, participant: str) -> str:
 def to_participant(frame: str, participant: str) -> str:
     """An encoded frame for one participant's sockets only."""
     return control({"k": "to", "participant": participant, "frame": frame})
+
+
+def support(participant: str) -> str:
+    """Crisis resources for one participant's sockets, built by each process for its own
+    sockets (their order follows a country that only that process knows)."""
+    return control({"k": "support", "participant": participant})
 
 
 def staff(facilitators: int) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from moderation.crisis import CrisisConfig
 from moderation.roles import Role
 from moderation.room_view import Evict, RoomView, ToParticipant, ToRoom, notices_for, room_state
 from rooms.catalog import Catalog
@@ -28,6 +29,7 @@ from server.brokers import Broker, BrokerUnavailable
 from server.direct import text_frame
 from server.metrics import Metrics
 from server.session import Session
+from server.support import support_frame
 from server.wire import encode
 
 __all__ = ["Hub", "LocalRoom"]
@@ -90,8 +92,10 @@ class Hub:
         process: str,
         presence_ttl_s: float,
         metrics: Metrics | None = None,
+        crisis: CrisisConfig | None = None,
     ) -> None:
         self.broker = broker
+        self.crisis = crisis or CrisisConfig()
         self.catalog = catalog
         self.process = process
         self.metrics = metrics
@@ -147,6 +151,10 @@ class Hub:
                         room.broadcast(frame, role, skip=targets)
                 else:
                     room.broadcast(frame, role)
+        elif kind == "support":
+            # Built here, per socket: its country (held by this process only) orders the list.
+            for session in room.members_of(str(event.get("participant"))):
+                session.deliver(support_frame(self.crisis, room.id, session))
         elif kind == "staff":
             room.view.facilitators = int(event.get("n") or 0)
             room.broadcast(self.state_frame(room))

@@ -13,10 +13,11 @@ import json
 import random
 from typing import Any
 
-from moderation.actions.base import Request
+from moderation.actions.base import Request, TakeSeat
 from moderation.actions.membership import JOIN
 from moderation.roles import Role
 from moderation.room_view import HANDS_FIELD, TURN_FIELD
+from rooms.catalog import Room
 from rooms.errors import ChatError, ErrorCode
 from rooms.history import replay
 from rooms.ids import (
@@ -26,6 +27,7 @@ from rooms.ids import (
     handle_candidate,
     participant_id,
 )
+from rooms.seats import alternatives, room_full
 from server import envelope as envelopes
 from server import wire
 from server.brokers import PresenceChange
@@ -98,7 +100,8 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
     try:
         now_ms = int(svc.now() * 1000)
         asked = Request(room.id, "", role, now_ms, {}, actor=pid, place=room)
-        JOIN.decide(asked, local.view)  # raises the refusal (banned, locked)
+        decided = JOIN.decide(asked, local.view)  # raises the refusal (banned, locked)
+        seat = next((e for e in decided.effects if isinstance(e, TakeSeat)), None)
         handle = await _claim_handle(svc, session, room.id, pid, role, now_ms)
     except BaseException:
         svc.hub.detach(session, local)
@@ -112,9 +115,13 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         now_ms = int(svc.now() * 1000)
         change = None
         if first_here:
+            # A member's seat is checked and taken in the same atomic step (rooms/seats.py).
             change = await svc.broker.presence_enter(
-                room.id, pid, summary, svc.process, now_ms, svc.hub.presence_ttl_ms
-            )
+                room.id, pid, summary, svc.process, now_ms, svc.hub.presence_ttl_ms,
+                seat.capacity if seat is not None else 0,
+            )  # fmt: skip
+            if change.full:
+                raise await _room_full(svc, room, now_ms)
         membership.agreed_version = await svc.broker.agreement(room.id, pid)
         page = await svc.broker.history(room.id, now_ms, svc.limits)
         local.epoch = page.epoch
@@ -173,6 +180,18 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
         await _announce_update(svc, membership, staff=True)
 
 
+# -- seats -----------------------------------------------------------------------------------
+
+
+async def _room_full(svc: Services, room: Room, now_ms: int) -> ChatError:
+    """The `room_full` refusal, with the rooms of the same category and language that are open
+    and have a seat now."""
+    candidates = svc.catalog.search(None, room.category, room.language)
+    live = await svc.broker.directory([r.id for r in candidates if r.id != room.id], now_ms)
+    found = alternatives(room, candidates, {rid: e.occupancy for rid, e in live.items()})
+    return room_full(found)
+
+
 async def _announce_presence(
     svc: Services, membership: Membership, event: str, change: PresenceChange
 ) -> None:
@@ -193,6 +212,7 @@ async def _leave(
     local: LocalRoom,
     announce: bool,
     grace_s: float = 0.0,
+    hold: bool = False,
 ) -> None:
     session.rooms.pop(membership.room.id, None)
     svc.hub.detach(session, local)
@@ -207,15 +227,19 @@ async def _leave(
             membership.room.id,
             membership.participant,
             grace_s,
-            lambda: _exit_presence(svc, membership, announce),
+            lambda: _exit_presence(svc, membership, announce, hold),
         )
         return
-    await _exit_presence(svc, membership, announce)
+    await _exit_presence(svc, membership, announce, hold)
 
 
-async def _exit_presence(svc: Services, membership: Membership, announce: bool) -> None:
+async def _exit_presence(
+    svc: Services, membership: Membership, announce: bool, hold: bool = False
+) -> None:
+    # A dropped connection (`hold`) keeps a member's seat a while: a reconnect gets back in.
+    hold_ms = int(svc.settings.seat_hold_s * 1000) if hold else 0
     change = await svc.broker.presence_exit(
-        membership.room.id, membership.participant, svc.process, int(svc.now() * 1000)
+        membership.room.id, membership.participant, svc.process, int(svc.now() * 1000), hold_ms
     )
     if change.changed:
         await _give_up_turn(svc, membership.room.id, membership.participant)
@@ -260,7 +284,7 @@ async def leave_all(svc: Services, session: Session) -> None:
             delay = min(svc.settings.facilitator_grace_s, max(0.0, claim.expires_at - now))
         else:
             delay = _jitter.uniform(0.0, svc.settings.leave_jitter_s)
-        await _leave(svc, session, membership, local, announce=True, grace_s=delay)
+        await _leave(svc, session, membership, local, announce=True, grace_s=delay, hold=True)
     session.rooms.clear()
 
 

@@ -111,6 +111,7 @@ class Session:
         "_outbox_max",
         "_sending",
         "close_code",
+        "country",
         "facilitator",
         "frames",
         "joins",
@@ -136,6 +137,8 @@ class Session:
         self.member: MemberId | None = None
         self.role = Role.MEMBER
         self.facilitator: FacilitatorClaim | None = None
+        # From `hello`, to pick crisis resources: held here only, never stored or logged.
+        self.country: str | None = None
         self.rooms: dict[RoomId, Membership] = {}
         self.frames = TokenBucket(frame_rate, now)
         # Per connection; `share_member` adds the member-wide bucket shared by all its sockets.

@@ -48,6 +48,7 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("AUDIT_DAYS", "30", "how long audit entries and queue items are kept"),
     SettingDoc("FACILITATOR_GRACE_SECONDS", "30", "a facilitator's dropped connection keeps the room open this long (0 to 60)"),
     SettingDoc("LEAVE_JITTER_SECONDS", "20", "a dropped connection leaves each room after its own random delay up to this (0 to 60), so leaves cannot link one person across rooms"),
+    SettingDoc("SEAT_HOLD_SECONDS", "30", "a member's dropped connection keeps their seat in a full room this long after they leave it (0 to 300), so a reconnect gets back in"),
     SettingDoc("MAX_SOCKETS_PER_MEMBER", "5", "open connections per member on one process"),
     SettingDoc("MAX_CONNECTIONS_PER_ADDRESS", "50", "concurrent connections per client address (memory only; 0: no cap)"),
     SettingDoc("JOIN_BURST", "10", "joins a member may make at once"),

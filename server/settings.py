@@ -92,6 +92,8 @@ class Settings:
     close_grace_s: float = 2.0
     facilitator_grace_s: float = 30.0
     leave_jitter_s: float = 20.0
+    # A member's dropped connection keeps their seat in a room with a capacity this long.
+    seat_hold_s: float = 30.0
     metrics_token: str | None = None
     # Escalation: alerts and unwatched reports POSTed to a webhook (server/webhook.py).
     alert_webhook_url: str | None = None
@@ -160,6 +162,7 @@ class Settings:
             audit_days=_int(env, "AUDIT_DAYS", 30, 1, 3650),
             facilitator_grace_s=_float(env, "FACILITATOR_GRACE_SECONDS", 30.0, 0, 60),
             leave_jitter_s=_float(env, "LEAVE_JITTER_SECONDS", 20.0, 0, 60),
+            seat_hold_s=_float(env, "SEAT_HOLD_SECONDS", 30.0, 0, 300),
             metrics_token=_metrics_token(env),
             **_webhook_from_env(env),
             crisis_file=_existing_file(env, "CRISIS_FILE"),

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,16 @@ def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
         if check():
             return
         time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def until(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
+    """Await `check` until true, failing after `seconds` (scaled)."""
+    deadline = time.monotonic() + timeout(seconds)
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -168,6 +178,22 @@ class ServerProcess:
             code = self.proc.wait()
         self.proc = None
         return code
+
+
+@contextlib.contextmanager
+def server_processes(
+    env: dict[str, str], logs: Path, count: int = 2
+) -> Iterator[list[ServerProcess]]:
+    """`count` server processes sharing `env` (one broker), logging to `logs`/<n>.log; stopped
+    at the end."""
+    servers = [ServerProcess(env, logs / f"server{n}.log") for n in range(count)]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
 
 
 class Client:

@@ -446,6 +446,60 @@ async def test_a_refresh_extends_an_entry(harness: Harness) -> None:
     assert (await b.member_counts([ROOM], now + 5_500))[ROOM] == 0
 
 
+# Seats (rooms/seats.py): taken atomically with entering presence.
+
+
+async def test_a_member_enters_only_while_a_seat_is_free(harness: Harness) -> None:
+    b, now = presence(harness), 10_000
+    staff = await b.presence_enter(ROOM, P3, _info("p3", "facilitator"), "a", now, 30_000, 0)
+    assert staff.changed  # facilitators take no seat
+    assert (await b.presence_enter(ROOM, P1, _info("p1"), "a", now, 30_000, 1)).changed
+    refused = await b.presence_enter(ROOM, P2, _info("p2"), "a", now, 30_000, 1)
+    assert refused.full and not refused.changed and refused.members == 2
+    assert len(await b.participants(ROOM, now)) == 2  # nothing was written
+    assert (await b.directory([ROOM], now))[ROOM].occupancy.full(1)
+    # present already (another process): keeps the seat
+    again = await b.presence_enter(ROOM, P1, _info("p1"), "b", now, 30_000, 1)
+    assert not again.full and not again.changed
+
+
+async def test_a_dropped_members_seat_is_held_and_given_back(harness: Harness) -> None:
+    b, now = presence(harness), 10_000
+    await b.presence_enter(ROOM, P1, _info("p1"), "a", now, 30_000, 1)
+    await b.presence_exit(ROOM, P1, "a", now, hold_ms=5_000)  # the connection dropped
+    entry = (await b.directory([ROOM], now))[ROOM]
+    assert (entry.members, entry.held, entry.occupancy.full(1)) == (0, 1, True)
+    assert (await b.presence_enter(ROOM, P2, _info("p2"), "a", now + 1, 30_000, 1)).full
+    back = await b.presence_enter(ROOM, P1, _info("p1"), "b", now + 2, 30_000, 1)
+    assert back.changed and not back.full
+    assert (await b.directory([ROOM], now + 2))[ROOM].held == 0  # the hold ended
+    # A leave on purpose holds nothing; an expired hold frees the seat.
+    await b.presence_exit(ROOM, P1, "b", now + 3)
+    assert (await b.presence_enter(ROOM, P2, _info("p2"), "a", now + 4, 30_000, 1)).changed
+    await b.presence_exit(ROOM, P2, "a", now + 5, hold_ms=1_000)
+    assert (await b.presence_enter(ROOM, P1, _info("p1"), "a", now + 6, 30_000, 1)).full
+    assert (await b.presence_enter(ROOM, P1, _info("p1"), "a", now + 1_006, 30_000, 1)).changed
+
+
+async def test_a_facilitator_holds_no_seat(harness: Harness) -> None:
+    b, now = presence(harness), 10_000
+    await b.presence_enter(ROOM, P3, _info("p3", "facilitator"), "a", now, 30_000)
+    await b.presence_exit(ROOM, P3, "a", now, hold_ms=5_000)
+    assert (await b.directory([ROOM], now))[ROOM].held == 0
+
+
+async def test_processes_admitting_at_once_never_pass_the_capacity(harness: Harness) -> None:
+    b, now = presence(harness), 10_000
+    people = [ParticipantId(f"m{i}") for i in range(20)]
+    entered = await asyncio.gather(
+        *(b.presence_enter(ROOM, p, _info(p), f"proc{i % 3}", now, 30_000, 7)
+          for i, p in enumerate(people))
+    )  # fmt: skip
+    assert [e.changed for e in entered].count(True) == 7
+    assert [e.full for e in entered].count(True) == 13
+    assert (await b.member_counts([ROOM], now))[ROOM] == 7
+
+
 async def test_presence_fails_as_unavailable(dead: Harness) -> None:
     b = presence(dead)
     await _all_unavailable(

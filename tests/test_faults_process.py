@@ -153,7 +153,13 @@ async def test_sigkill_loses_no_acknowledged_message_and_repeats_no_id(
 async def test_reconnect_storm_after_restart(
     processes: list[ServerProcess], env: dict[str, str], tmp_path: Path, connect: ConnectClient
 ) -> None:
-    server = _start(processes, env, tmp_path)
+    # Fifty members in one room: more than the default capacity of a peer group (15).
+    rooms = tmp_path / "rooms.toml"
+    rooms.write_text(
+        '[defaults]\nrules = ["Be kind."]\n[[rooms]]\nid = "general-check-in"\n'
+        'name = "Drop-in"\ncategory = "General"\ndescription = "A large room."\ncapacity = 60\n'
+    )
+    server = _start(processes, {**env, "ROOMS_FILE": str(rooms)}, tmp_path)
     clients = [await _member(connect, server.ws) for _ in range(50)]
     tokens = [c.frames[0]["token"] for c in clients]
     joined = await asyncio.gather(*(c.enter(ROOM) for c in clients))

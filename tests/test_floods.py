@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Awaitable, Callable
 
 import pytest
 import websockets
@@ -14,18 +12,9 @@ import websockets
 from server.tokens import TokenService
 from tests.conftest import TEST_SECRET, AppServer, ConnectClient, StartServer
 from tests.rawws import RawClient
-from tests.support import Client, Frame, timeout
+from tests.support import Client, Frame, until
 
 ROOM = "anxiety"
-
-
-async def until(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + timeout(seconds)
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def _true(value: bool) -> bool:

@@ -363,4 +363,6 @@ async def test_crisis_resources_and_phrases_are_configurable(
     ack = await member.request({"type": "send", "room": ROOM, "text": "I see no way out"})
     assert ack["type"] == "ack"
     support = await member.expect("support")
-    assert support["resources"] == [{"name": "Samaritans (UK)", "contact": "Call 116 123"}]
+    assert support["resources"] == [
+        {"name": "Samaritans (UK)", "contact": "Call 116 123", "url": None, "country": None}
+    ]

@@ -26,7 +26,7 @@ import pytest
 
 from tests.conftest import TEST_SECRET, ConnectClient, StartServer
 from tests.room_model import RoomModel, Snapshot, differences
-from tests.support import SCALE, Client, RedisServer, ServerProcess, timeout
+from tests.support import SCALE, Client, RedisServer, ServerProcess, server_processes, timeout
 from tests.test_moderation import facilitator_token
 
 Frame = dict[str, Any]
@@ -371,14 +371,8 @@ def two_processes(
         "FRAME_PER_SECOND": "200",
         **LIMITS,
     }
-    servers = [ServerProcess(env, tmp_path / f"{name}.log") for name in ("a", "b")]
-    try:
-        for server in servers:
-            server.start()
+    with server_processes(env, tmp_path) as servers:
         yield servers
-    finally:
-        for server in servers:
-            server.stop()
 
 
 @pytest.mark.cluster

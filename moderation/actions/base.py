@@ -48,6 +48,7 @@ __all__ = [
     "SendAudit",
     "SetListening",
     "SetState",
+    "TakeSeat",
     "Target",
     "refuse_unknown",
     "require_lower_rank",
@@ -226,6 +227,14 @@ class Leave:
 
 
 @dataclass(frozen=True, slots=True)
+class TakeSeat:
+    """The joining member needs one of the room's `capacity` seats (rooms/seats.py), taken in
+    the same atomic step that enters presence."""
+
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
 class SendAudit:
     """Answer the actor with the room's audit log."""
 
@@ -245,6 +254,7 @@ Effect = (
     | Agree
     | Leave
     | SendAudit
+    | TakeSeat
 )
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
+from rooms.seats import Occupancy
 
 __all__ = [
     "IDENTITY_SWEEP",
@@ -73,6 +74,7 @@ class PresenceChange:
     members: int
     facilitators: int = 0
     summary_changed: bool = False  # enter only: present already, stored summary was different
+    full: bool = False  # enter only: refused, no seat (nothing was written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,12 @@ class DirectoryEntry:
     members: int
     facilitators: int
     locked: bool
+    held: int = 0  # seats held for members whose connection dropped (rooms/seats.py)
+
+    @property
+    def occupancy(self) -> Occupancy:
+        """The entry as the seat rules read it."""
+        return Occupancy(self.members, self.facilitators, self.held, self.locked)
 
 
 class Lifecycle(Protocol):
@@ -173,6 +181,9 @@ class Presence(Protocol):
     - `presence_enter` and `presence_exit` are atomic: of several processes entering (exiting)
       one participant at once, exactly one sees `changed`.
     - A summary is kept while its participant has an entry; the last exit or a sweep drops it.
+    - Seats (rooms/seats.py): `presence_enter` with a `capacity` checks and takes a seat in
+      the same atomic step, so of several processes admitting at once no more than `capacity`
+      members are ever seated. A last exit with `hold_ms` keeps a member's seat that long.
     - Every method raises `BrokerUnavailable` on failure.
     """
 
@@ -184,14 +195,28 @@ class Presence(Protocol):
         process: str,
         now_ms: int,
         ttl_ms: int,
+        capacity: int = 0,
     ) -> PresenceChange:
         """Record that `process` serves `participant` in `room` until `now_ms + ttl_ms`; `info`
-        is its JSON summary, replacing the one stored (`summary_changed` when it differed)."""
+        is its JSON summary, replacing the one stored (`summary_changed` when it differed).
+
+        With `capacity` > 0 (a member entering a room with seats): a participant who is not
+        present and holds no seat enters only while fewer than `capacity` seats are taken
+        (`rooms.seats.has_seat`: members present, facilitators not counted, plus seats held);
+        otherwise nothing is written and `full` is True. Entering ends the participant's held
+        seat."""
 
     async def presence_exit(
-        self, room: RoomId, participant: ParticipantId, process: str, now_ms: int
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        process: str,
+        now_ms: int,
+        hold_ms: int = 0,
     ) -> PresenceChange:
-        """Remove the participant's entry for `process` (`changed`: it was the last one)."""
+        """Remove the participant's entry for `process` (`changed`: it was the last one). With
+        `hold_ms` > 0 (a dropped connection), a member's last exit keeps their seat until
+        `now_ms + hold_ms`; a facilitator holds none."""
 
     async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
         """Replace the JSON summary of a present participant (e.g. listening on/off); nothing
@@ -219,8 +244,8 @@ class Presence(Protocol):
         """Live participant count of each room (0 for a room never used)."""
 
     async def directory(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, DirectoryEntry]:
-        """Live members, facilitators present and lock state (the `lock` field of
-        `RoomState`) of each room."""
+        """Live members, facilitators present, seats held and lock state (the `lock` field
+        of `RoomState`) of each room."""
 
 
 class RoomState(Protocol):

@@ -17,6 +17,7 @@ from typing import Any
 from moderation.room_view import LOCK_FIELD
 from rooms.history import HistoryPage
 from rooms.ids import ParticipantId, RoomId
+from rooms.seats import has_seat
 from server import envelope as envelopes
 from server.brokers import (
     IDENTITY_SWEEP,
@@ -38,6 +39,7 @@ class _Room:
     history: deque[tuple[int, int, str]] = field(default_factory=deque)  # (id, ts_ms, frame)
     presence: dict[tuple[ParticipantId, str], int] = field(default_factory=dict)  # -> expiry
     info: dict[ParticipantId, str] = field(default_factory=dict)
+    seats: dict[ParticipantId, int] = field(default_factory=dict)  # held seat -> until (ms)
     handles: dict[str, ParticipantId] = field(default_factory=dict)
     handle_of: dict[ParticipantId, str] = field(default_factory=dict)
     roles: dict[ParticipantId, str] = field(default_factory=dict)
@@ -83,6 +85,12 @@ class _Room:
     def staff(self, now_ms: int) -> int:
         roles = (json.loads(self.info[p]).get("role") for p in self.live(now_ms) if p in self.info)
         return sum(1 for role in roles if role == "facilitator")
+
+    def held(self, now_ms: int) -> set[ParticipantId]:
+        """Participants whose seat is held now (their connection dropped a moment ago)."""
+        for gone in [p for p, until in self.seats.items() if until <= now_ms]:
+            del self.seats[gone]
+        return set(self.seats)
 
 
 class MemoryBroker:
@@ -198,23 +206,39 @@ class MemoryBroker:
         process: str,
         now_ms: int,
         ttl_ms: int,
+        capacity: int = 0,
     ) -> PresenceChange:
         state = self._room(room)
-        first = participant not in state.live(now_ms)
+        live = state.live(now_ms)
+        first = participant not in live
+        if first and capacity > 0:
+            held = state.held(now_ms)
+            seated = len(live) - state.staff(now_ms) + len(held)
+            if not has_seat(capacity, seated, participant in held):
+                return PresenceChange(False, len(live), state.staff(now_ms), full=True)
+        state.seats.pop(participant, None)
         replaced = not first and state.info.get(participant) != info
         state.presence[(participant, process)] = now_ms + ttl_ms
         state.info[participant] = info
         return PresenceChange(first, len(state.live(now_ms)), state.staff(now_ms), replaced)
 
     async def presence_exit(
-        self, room: RoomId, participant: ParticipantId, process: str, now_ms: int
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        process: str,
+        now_ms: int,
+        hold_ms: int = 0,
     ) -> PresenceChange:
         state = self._room(room)
         had = state.presence.pop((participant, process), None) is not None
         live = state.live(now_ms)
         last = had and participant not in live
         if last:
-            state.info.pop(participant, None)
+            info = state.info.pop(participant, None)
+            staff = info is not None and json.loads(info).get("role") == "facilitator"
+            if hold_ms > 0 and not staff:
+                state.seats[participant] = now_ms + hold_ms
         return PresenceChange(last, len(live), state.staff(now_ms))
 
     async def presence_update(self, room: RoomId, participant: ParticipantId, info: str) -> None:
@@ -261,7 +285,9 @@ class MemoryBroker:
                 out[room] = DirectoryEntry(0, 0, False)
             else:
                 locked = LOCK_FIELD in state.fields
-                out[room] = DirectoryEntry(len(state.live(now_ms)), state.staff(now_ms), locked)
+                out[room] = DirectoryEntry(
+                    len(state.live(now_ms)), state.staff(now_ms), locked, len(state.held(now_ms))
+                )
         return out
 
     # -- room state (`RoomState`) --------------------------------------------------------------

@@ -638,7 +638,7 @@ class RedisBroker:
     # -- presence (`Presence`) -----------------------------------------------------------------
 
     def _presence_keys(self, room: RoomId) -> list[str]:
-        return [self._key(room, "pres"), self._key(room, "pinfo")]
+        return [self._key(room, "pres"), self._key(room, "pinfo"), self._key(room, "seats")]
 
     async def presence_enter(
         self,
@@ -648,17 +648,23 @@ class RedisBroker:
         process: str,
         now_ms: int,
         ttl_ms: int,
+        capacity: int = 0,
     ) -> PresenceChange:
-        args = [participant, process, now_ms, ttl_ms, info]
-        first, count, staff, replaced = await self._run(
+        args = [participant, process, now_ms, ttl_ms, info, capacity]
+        first, count, staff, replaced, full = await self._run(
             self._enter, self._presence_keys(room), args
         )
-        return PresenceChange(bool(first), int(count), int(staff), bool(replaced))
+        return PresenceChange(bool(first), int(count), int(staff), bool(replaced), bool(full))
 
     async def presence_exit(
-        self, room: RoomId, participant: ParticipantId, process: str, now_ms: int
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        process: str,
+        now_ms: int,
+        hold_ms: int = 0,
     ) -> PresenceChange:
-        args = [participant, process, now_ms]
+        args = [participant, process, now_ms, hold_ms]
         last, count, staff = await self._run(self._exit, self._presence_keys(room), args)
         return PresenceChange(bool(last), int(count), int(staff))
 
@@ -721,8 +727,8 @@ class RedisBroker:
         out = {}
         for room, locked in zip(rooms, locks, strict=True):
             keys = self._presence_keys(room)
-            members, staff = await self._run(self._directory, keys, [now_ms])
-            out[room] = DirectoryEntry(int(members), int(staff), bool(locked))
+            members, staff, held = await self._run(self._directory, keys, [now_ms])
+            out[room] = DirectoryEntry(int(members), int(staff), bool(locked), int(held))
         return out
 
     # -- room state (`RoomState`) --------------------------------------------------------------

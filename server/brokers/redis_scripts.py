@@ -235,12 +235,35 @@ local function staff(ids)
 end
 """
 
-# KEYS: pres, pinfo. ARGV[1] participant, [2] process, [3] now, [4] ttl, [5] info.
+# Seats (rooms/seats.py): KEYS[3] is a sorted set of participants whose connection dropped,
+# scored by when their held seat ends. The rule is `rooms.seats.has_seat`, checked and taken in
+# the same script that enters presence: scripts run one at a time, so processes admitting at
+# once never seat more than the capacity.
+_SEATS = """
+local function seats_held(now)
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  return redis.call('ZCARD', KEYS[3])
+end
+"""
+
+# KEYS: pres, pinfo, seats. ARGV[1] participant, [2] process, [3] now, [4] ttl, [5] info,
+# [6] capacity (0: no seat needed). Returns {first, count, staff, replaced, full}; when full
+# (no seat for a newcomer) nothing is written.
 PRESENCE_ENTER = (
     _LIVE
+    + _SEATS
     + """
-local before = live_ids(ARGV[3])
+local before, present = live_ids(ARGV[3])
 local first = before[ARGV[1]] and 0 or 1
+local capacity = tonumber(ARGV[6] or '0')
+if first == 1 and capacity > 0 then
+  local held = seats_held(ARGV[3])
+  local mine = redis.call('ZSCORE', KEYS[3], ARGV[1])
+  if not mine and present - staff(before) + held >= capacity then
+    return {0, present, staff(before), 0, 1}
+  end
+end
+redis.call('ZREM', KEYS[3], ARGV[1])
 local replaced = 0
 if first == 0 and redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[5] then replaced = 1 end
 redis.call('ZADD', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[4]), ARGV[1] .. '|' .. ARGV[2])
@@ -249,11 +272,11 @@ local keep = math.max(tonumber(ARGV[4]) * 4, 120000)
 redis.call('PEXPIRE', KEYS[1], keep)
 redis.call('PEXPIRE', KEYS[2], keep)
 local ids, count = live_ids(ARGV[3])
-return {first, count, staff(ids), replaced}
+return {first, count, staff(ids), replaced, 0}
 """
 )
 
-# KEYS: pres, pinfo. ARGV[1] participant, [2] process, [3] now.
+# KEYS: pres, pinfo, seats. ARGV[1] participant, [2] process, [3] now, [4] hold ms (0: none).
 PRESENCE_EXIT = (
     _LIVE
     + """
@@ -261,8 +284,14 @@ local removed = redis.call('ZREM', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
 local ids, count = live_ids(ARGV[3])
 local last = 0
 if removed == 1 and not ids[ARGV[1]] then
+  local info = redis.call('HGET', KEYS[2], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
   last = 1
+  local hold = tonumber(ARGV[4] or '0')
+  if hold > 0 and not (info and cjson.decode(info)['role'] == 'facilitator') then
+    redis.call('ZADD', KEYS[3], tonumber(ARGV[3]) + hold, ARGV[1])
+    redis.call('PEXPIRE', KEYS[3], math.max(hold, redis.call('PTTL', KEYS[3])))
+  end
 end
 return {last, count, staff(ids)}
 """
@@ -395,7 +424,7 @@ DIRECTORY = (
     _LIVE
     + """
 local ids, count = live_ids(ARGV[1])
-return {count, staff(ids)}
+return {count, staff(ids), redis.call('ZCOUNT', KEYS[3], '(' .. ARGV[1], '+inf')}
 """
 )
 

@@ -18,6 +18,7 @@ from moderation.actions.base import (
     Request,
     SetListening,
     SetState,
+    TakeSeat,
 )
 from moderation.actions.registry import ACTIONS
 from moderation.crisis import CrisisDetector
@@ -127,7 +128,10 @@ def test_listen_gives_up_the_turn_and_the_raised_hand() -> None:
 
 def test_join_agree_and_leave() -> None:
     ask = Request(ROOM.id, "", Role.MEMBER, NOW, {}, actor=ME, place=ROOM)
-    assert ACTIONS["join"].decide(ask, RoomView()).effects == []
+    # A member needs one of the room's seats; a facilitator takes none.
+    assert ACTIONS["join"].decide(ask, RoomView()).effects == [TakeSeat(15)]
+    small = replace(ask, place=replace(ROOM, capacity=6))
+    assert ACTIONS["join"].decide(small, RoomView()).effects == [TakeSeat(6)]
     banned = RoomView(bans={ME: Sanction(NOW + 1, "", "Sam")})
     with pytest.raises(ChatError) as err:
         ACTIONS["join"].decide(ask, banned)

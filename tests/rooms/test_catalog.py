@@ -251,6 +251,8 @@ def test_replace_swaps_the_rooms_in_place() -> None:
     assert [r.id for r in catalog] == ["b"]
     assert catalog.get("a") is None and catalog.last_known("a") == a  # retired, still known
     assert catalog.last_known("b") == catalog.get("b") and catalog.last_known("c") is None
+    catalog.replace([parse_room({**ROOM, "id": "b", "name": "renamed"}, "b")])  # b stays
+    assert catalog.get("b").name == "renamed"  # type: ignore[union-attr]
     catalog.replace([parse_room(ROOM, "a")])  # back again: served, no longer retired
     assert catalog.last_known("a") == catalog.get("a") and catalog.last_known("b") is not None
     with pytest.raises(CatalogError, match="twice"):
