@@ -39,7 +39,7 @@ from tests.support import ServerProcess
 pytestmark = pytest.mark.browser
 
 PHONE = (360, 740)
-SPANISH = {"locale": "es-MX", "timezone_id": "America/Mexico_City"}
+SPANISH_LOCALE, MEXICO_CITY = "es-MX", "America/Mexico_City"  # a browser in Mexico, in Spanish
 ARABIC = "أشعر بالقلق اليوم، لكن القراءة هنا تساعدني"
 HEBREW = "היום היה יום קשה, תודה שאתם כאן"
 
@@ -184,7 +184,7 @@ def open_spanish(pages: Pages, size: tuple[int, int], asked: list[str], sent: li
         crisis_lines(page, asked)
         watch_frames(page, sent)
 
-    page = pages.open(size=size, before=before, **SPANISH)
+    page = pages.open(size=size, before=before, locale=SPANISH_LOCALE, timezone_id=MEXICO_CITY)
     wait_for_body(page, "data-rooms", "loaded")
     return page
 
@@ -302,7 +302,7 @@ def test_the_help_page_keeps_its_own_lines_when_the_server_has_none(pages: Pages
 
     # A refused request is logged by the browser; that is what this test makes happen.
     pages.allowed.append(re.compile(r"net::ERR_FAILED"))
-    page = pages.open(size=PHONE, before=before, **SPANISH)
+    page = pages.open(size=PHONE, before=before, locale=SPANISH_LOCALE, timezone_id=MEXICO_CITY)
     page.get_by_role("button", name="¿Necesitas ayuda ahora?").click()
     dialog = page.get_by_role("dialog", name="Busca ayuda ahora")
     fallback = dialog.locator("#help-fallback")
@@ -403,7 +403,7 @@ def test_index_html_says_what_the_english_catalogue_says(pages: Pages) -> None:
 def test_the_facilitator_tools_and_the_console_speak_spanish(
     pages: Pages, app_server: ServerProcess
 ) -> None:
-    page = pages.open(size=DESKTOP, **SPANISH)
+    page = pages.open(size=DESKTOP, locale=SPANISH_LOCALE, timezone_id=MEXICO_CITY)
     page.locator("#fac-details summary").click()
     page.get_by_label("Token de facilitador").fill(facilitator_token("Ana"))
     page.get_by_role("button", name="Entrar como facilitador").click()
