@@ -35,8 +35,13 @@ export function el(tag, opts, ...children) {
   return node;
 }
 
-/** A button saying catalogue key `key`; `opts.label` is the key of its aria-label. */
+/**
+ * A button saying catalogue key `key` (filled from `opts.args`); `opts.label` is the key of its
+ * aria-label. (A key the catalogues lack reads as itself, and `opts.ariaLabel` is still taken
+ * as given: words not yet in a catalogue still show, in English.)
+ */
 export function button(key, onClick, opts = {}) {
   return el("button", { type: "button", className: opts.className || "button small secondary",
-    tLabel: opts.label, args: opts.args, onclick: onClick, t: key });
+    tLabel: opts.label, "aria-label": opts.label ? null : opts.ariaLabel, args: opts.args,
+    onclick: onClick, t: key });
 }

@@ -161,19 +161,30 @@ function putText(node, text) {
     .filter((part) => part !== ""));
 }
 
-/** Show `say` (a function returning the words, e.g. from `words`) in `node`, now and on a change of language. */
+// Words to say: a function (from `words`), or text given as it is (said the same in any
+// language).
+function sayer(say) {
+  return typeof say === "function" ? say : () => String(say ?? "");
+}
+
+/**
+ * Show `say` (a function returning the words, e.g. from `words`) in `node`, now and on a change
+ * of language.
+ */
 export function localize(node, say) {
-  registration(node).text = say;
+  const fn = sayer(say);
+  registration(node).text = fn;
   node.dataset.i18n = "*";
-  putText(node, say());
+  putText(node, fn());
   return node;
 }
 
 /** Fill `attribute` of `node` with `say()`, now and on a change of language. */
 export function localizeAttribute(node, attribute, say) {
-  registration(node).attrs.set(attribute, say);
+  const fn = sayer(say);
+  registration(node).attrs.set(attribute, fn);
   node.dataset[camel(`i18n-${attribute}`)] = "*";
-  node.setAttribute(attribute, say());
+  node.setAttribute(attribute, fn());
   return node;
 }
 
