@@ -36,6 +36,7 @@ class ErrorCode(StrEnum):
     ALREADY_JOINED = "already_joined"
     LIMIT_REACHED = "limit_reached"
     ROOM_FULL = "room_full"
+    ALREADY_ANSWERED = "already_answered"  # a second check-in (or check-out) in one session
     INTERNAL = "internal"
 
 

@@ -29,7 +29,7 @@ from moderation.sanctions import iso_seconds
 from rooms.catalog import CatalogError, edit_room, parse_room, room_record
 from rooms.errors import ChatError
 from rooms.ids import RoomId, is_valid_room_id
-from server import live_rooms, wire
+from server import live_rooms, moods, wire
 from server.brokers import BrokerUnavailable
 from server.services import Services
 from server.tokens import CoordinatorClaim
@@ -214,6 +214,10 @@ def admin_routes(svc: Services) -> list[Route]:
         entries = [json.loads(e) for e in await svc.broker.audit_entries(ADMIN_AUDIT)]
         return JSONResponse(entries)
 
+    async def outcomes(request: Request, by: CoordinatorClaim) -> Response:
+        # Check-in counts per room and session (server/moods.py), threshold applied.
+        return JSONResponse(await moods.outcomes(svc))
+
     async def list_rooms(request: Request, by: CoordinatorClaim) -> Response:
         records = sorted(
             (await _stored_rooms(svc)).values(), key=lambda r: (int(r["order"]), str(r["id"]))
@@ -277,6 +281,7 @@ def admin_routes(svc: Services) -> list[Route]:
     return [
         route("/api/admin/queue", GET=queue),
         route("/api/admin/audit", GET=audit_log),
+        route("/api/admin/outcomes", GET=outcomes),
         route("/api/admin/facilitators", GET=list_facilitators, POST=invite_facilitator),
         route("/api/admin/facilitators/{fid}", DELETE=revoke_facilitator),
         route("/api/admin/rooms", GET=list_rooms, POST=create_room),

@@ -69,7 +69,9 @@ def _raw_text(frame: dict[str, Any], name: str, required: bool) -> str | None:
 
 def _parse(kind: Field, frame: dict[str, Any], required: bool) -> Any:
     name = kind.value
-    if kind in (Field.PARTICIPANT, Field.ITEM, Field.CONVERSATION):
+    if kind in (Field.VALUE, Field.WHEN):
+        return frame.get(name)  # checked by the action (moderation/mood.py)
+    if kind in (Field.PARTICIPANT, Field.ITEM, Field.CONVERSATION, Field.EPOCH):
         return wire.req_str(frame, name, 64) if required else wire.opt_str(frame, name, 64)
     if kind is Field.MESSAGE_ID:
         return (wire.req_int if required else wire.opt_int)(frame, name, 1, 2**53)

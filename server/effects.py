@@ -14,9 +14,11 @@ from typing import Any
 from moderation.actions.base import (
     AddItem,
     Agree,
+    CountMood,
     CrisisAlert,
     DeleteMessage,
     Effect,
+    EndMoodSession,
     EndSession,
     Hold,
     Leave,
@@ -25,6 +27,7 @@ from moderation.actions.base import (
     Publish,
     ResolveItem,
     SendAudit,
+    SendMoodSummary,
     SetListening,
     SetState,
 )
@@ -32,7 +35,7 @@ from moderation.sanctions import iso_seconds
 from rooms.errors import ChatError, ErrorCode
 from rooms.ids import RoomId
 from server import envelope as envelopes
-from server import wire
+from server import moods, wire
 from server.joining import STATE_KEEP_MS, leave_room, remember_agreement, set_listening
 from server.queue import add_queue_item, to_facilitators
 from server.replies import iso
@@ -115,6 +118,12 @@ async def perform(ctx: Context, effect: Effect, done: dict[str, Any]) -> dict[st
         await svc.broker.publish(room, to_facilitators(frame))
     elif isinstance(effect, SendAudit):
         await _send_audit(ctx)
+    elif isinstance(effect, CountMood):
+        await moods.count_mood(svc, room, ctx.membership.participant, effect)
+    elif isinstance(effect, SendMoodSummary):
+        await moods.send_summary(svc, ctx.session, room, ctx.ref)
+    elif isinstance(effect, EndMoodSession):
+        await moods.end_mood_session(svc, room)
     return {}
 
 

@@ -110,6 +110,9 @@ export function errorSentence(status, body) {
     case 400:
       return message ? t("console.error.400.said", { message: clause(message) }) :
         t("console.error.400");
+    case 409:
+      return message ? t("console.error.409.said", { message: clause(message) }) :
+        t("console.error.409");
     case 503:
       return t("console.error.503");
     default:

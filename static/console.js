@@ -1,50 +1,32 @@
 // The coordinator console (`#/console`): sign in with a coordinator token (kept in this tab's
 // sessionStorage only), invite facilitators and hand them a sign-in link, see who is online,
-// revoke with a confirmation. It speaks the admin API (`/api/admin/…`, docs/coordinators.md)
-// over fetch on the page's own origin; the words are console-model.js.
+// revoke with a confirmation; it starts the queue across rooms (console-queue.js), the rooms
+// (console-rooms.js) and the record of what coordinators did (console-audit.js). It speaks the
+// admin API (`/api/admin/…`, docs/coordinators.md) over fetch on the page's own origin; the
+// words are console-model.js.
 
 import {
   durationHours, errorSentence, expiryText, roomsText, signInLink, statusOf, statusText,
 } from "./console-model.js";
+import { api, token } from "./console-api.js";
+import { clearAudit, loadAudit } from "./console-audit.js";
+import { confirmFirst } from "./console-confirm.js";
+import { syncList } from "./console-list.js";
+import { hideOutcomes, showOutcomes } from "./console-outcomes.js";
+import { clearQueue, startQueue, stopQueue } from "./console-queue.js";
+import { clearRooms, showRooms } from "./console-rooms.js";
 import { COORD_KEY } from "./device.js";
 import { $, button, el } from "./dom.js";
 import { t } from "./i18n.js";
 import { announce } from "./notices.js";
-import { getItem, removeItem, setItem } from "./storage.js";
+import { removeItem, setItem } from "./storage.js";
 
 const REFRESH_MS = 5000;
 const rows = new Map(); // facilitator id -> its list item and parts, kept so focus survives
 const roomNames = new Map(); // room id -> name, from /api/rooms
 let pollTimer = null;
 let loading = false;
-let revoking = null; // the record the revoke dialog is about
 let wired = false;
-
-function token() {
-  return getItem("session", COORD_KEY);
-}
-
-/** One admin API call: `{ok, status, data}`; status 0 when the server was not reached. */
-async function api(method, path, body) {
-  const headers = { accept: "application/json", authorization: `Bearer ${token() || ""}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  let res;
-  try {
-    res = await fetch(path, { method, headers, cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    return { ok: false, status: 0, data: null };
-  }
-  let data = null;
-  if (res.status !== 204) {
-    try {
-      data = await res.json();
-    } catch {
-      data = null;
-    }
-  }
-  return { ok: res.ok, status: res.status, data };
-}
 
 function say(text, urgent) {
   const box = $("console-status");
@@ -60,6 +42,25 @@ function refused(answer, what) {
   else say(text, true);
 }
 
+// What the other parts of the console are given: a refusal said (or signed out), and a change
+// made there, after which the invite form's rooms and the record are loaded again.
+const hooks = {
+  refused: (answer, what) => refused(answer, what),
+  changed: () => {
+    loadRooms();
+    loadAudit(hooks);
+  },
+};
+
+// The rooms first: the queue and the record name rooms by them.
+async function startParts() {
+  await showRooms(hooks);
+  if (!token()) return; // signed out meanwhile
+  startQueue(hooks);
+  loadAudit(hooks);
+  showOutcomes(token());
+}
+
 function showSignedIn(signedIn) {
   $("console-signed-in").hidden = !signedIn;
   $("console-signed-out").hidden = signedIn;
@@ -68,10 +69,14 @@ function showSignedIn(signedIn) {
 function signOut(text) {
   removeItem("session", COORD_KEY);
   stopPolling();
+  clearQueue();
+  clearRooms();
+  clearAudit();
   rows.clear();
   $("console-list").replaceChildren();
   $("invite-result").hidden = true;
   $("invite-link").value = "";
+  hideOutcomes();
   showSignedIn(false);
   say(text || t("console.signedOut"), Boolean(text));
   $("console-token").focus();
@@ -96,7 +101,8 @@ async function signIn(ev) {
   render(answer.data);
   loadRooms();
   startPolling();
-  $("invite-name").focus();
+  startParts();
+  $("admin-queue-title").focus();
 }
 
 // ---------- the facilitator list ----------
@@ -133,32 +139,8 @@ function fillRow(row, record, now) {
 function render(list) {
   if (!Array.isArray(list)) return;
   const now = Date.now();
-  const seen = new Set();
-  for (const record of list) {
-    if (!record || typeof record.id !== "string") continue;
-    seen.add(record.id);
-    let row = rows.get(record.id);
-    if (!row) {
-      row = makeRow(record);
-      rows.set(record.id, row);
-    }
-    fillRow(row, record, now);
-  }
-  for (const [id, row] of rows) {
-    if (!seen.has(id)) {
-      row.item.remove();
-      rows.delete(id);
-    }
-  }
-  // In the server's order; nodes already in place are not moved (moving one drops its focus).
-  const ul = $("console-list");
-  let at = ul.firstElementChild;
-  for (const record of list) {
-    const row = rows.get(record && record.id);
-    if (!row) continue;
-    if (row.item === at) at = at.nextElementSibling;
-    else ul.insertBefore(row.item, at);
-  }
+  syncList($("console-list"), rows, list,
+    (r) => (typeof r.id === "string" ? r.id : null), makeRow, (row, r) => fillRow(row, r, now));
   $("console-list-empty").hidden = rows.size > 0;
 }
 
@@ -186,23 +168,17 @@ function stopPolling() {
 
 // ---------- revoking ----------
 
-function askRevoke(record) {
-  revoking = record;
-  $("revoke-what").textContent = t("console.revoke.what", { name: record.name });
-  $("revoke-dialog").returnValue = "";
-  $("revoke-dialog").showModal();
-}
-
-async function revokeClosed() {
-  const record = revoking;
-  revoking = null;
-  if (!record || $("revoke-dialog").returnValue !== "revoke") return;
+async function askRevoke(record) {
+  const yes = await confirmFirst(t("console.revoke.title"),
+    t("console.revoke.what", { name: record.name }), t("console.revoke.confirm"));
+  if (!yes) return;
   const answer = await api("DELETE", `/api/admin/facilitators/${encodeURIComponent(record.id)}`);
   if (!answer.ok && answer.status !== 404) {
     refused(answer, t("console.revoke.failed", { name: record.name }));
     return;
   }
   say(t("console.revoke.done", { name: record.name }));
+  loadAudit(hooks);
   await refresh();
   const row = rows.get(record.id);
   if (row) row.name.focus();
@@ -283,6 +259,7 @@ async function invite(ev) {
   say(t("console.link.made", { name: made.name }));
   $("invite-result-title").focus();
   refresh();
+  loadAudit(hooks);
 }
 
 async function copyLink() {
@@ -314,7 +291,10 @@ function wire() {
   $("invite-form").addEventListener("submit", invite);
   $("invite-copy").addEventListener("click", copyLink);
   $("invite-done").addEventListener("click", inviteDone);
-  $("revoke-dialog").addEventListener("close", revokeClosed);
+  // "Parts of the console": a part's heading takes the focus (and scrolls into view).
+  for (const b of document.querySelectorAll("[data-jump]")) {
+    b.addEventListener("click", () => $(b.dataset.jump).focus());
+  }
   // Ticking a room means "only these rooms".
   $("invite-room-list").addEventListener("change", (ev) => {
     if (ev.target.checked) document.querySelector('input[name="invite-scope"][value="some"]')
@@ -331,10 +311,12 @@ export function showConsole() {
     refresh();
     loadRooms();
     startPolling();
+    startParts();
   }
 }
 
 /** The console left the screen: no more refreshing. */
 export function hideConsole() {
   stopPolling();
+  stopQueue();
 }

@@ -4,8 +4,10 @@
 import { showHeld } from "./composer.js";
 import { FACILITATOR_HANDLERS } from "./facilitator.js";
 import { onHelloError, onWelcome } from "./hello.js";
+import { MOOD_HANDLERS } from "./mood.js";
 import { showError } from "./notices.js";
 import { ROOM_HANDLERS } from "./room.js";
+import { ROOM_CHANGE_HANDLERS } from "./room-changes.js";
 import { facilitatorOnly } from "./standing.js";
 import { onFacilitatorEnded } from "./standing-view.js";
 import { S } from "./state.js";
@@ -13,7 +15,9 @@ import { onHands } from "./taking-part.js";
 
 const HANDLERS = {
   ...ROOM_HANDLERS,
+  ...ROOM_CHANGE_HANDLERS,
   ...FACILITATOR_HANDLERS,
+  ...MOOD_HANDLERS,
   held: (f) => showHeld(f.reason, f.kind),
   hands: onHands,
 };

@@ -1,6 +1,6 @@
 // The room on screen as this client knows it, and what each frame changes in it: presence,
-// room_state, hands, messages, deleted, session_ended. Pure (no DOM, no network, no clock), so
-// `node --test` checks it; the view modules read the model and draw, and use what these
+// room_state, room_updated, hands, messages, deleted, session_ended. Pure (no DOM, no network,
+// no clock), so `node --test` checks it; the view modules read the model and draw, and use what these
 // functions return to decide what to announce.
 
 import { t } from "./i18n.js";
@@ -100,9 +100,7 @@ export function applyRoomState(room, f) {
   room.turn = typeof f.turn === "string" && f.turn ? f.turn : null;
   const turn = was.turn !== room.turn;
   if (turn) room.spoke = false;
-  const version = Number(f.rules_version) || room.rulesVersion;
-  const rulesChanged = version > room.rulesVersion && room.agreedVersion > 0;
-  room.rulesVersion = Math.max(room.rulesVersion, version);
+  const rulesChanged = takeRulesVersion(room, f.rules_version);
   return {
     paused: was.paused !== room.paused,
     slow: was.slow !== room.slow,
@@ -111,6 +109,24 @@ export function applyRoomState(room, f) {
     myTurn: turn && room.turn !== null && room.turn === room.participant,
     rulesChanged,
   };
+}
+
+// A rules version from the server: true when it is newer than the one this participant had
+// agreed to (they agree again before writing).
+function takeRulesVersion(room, given) {
+  const version = Number(given) || room.rulesVersion;
+  const rulesChanged = version > room.rulesVersion && room.agreedVersion > 0;
+  room.rulesVersion = Math.max(room.rulesVersion, version);
+  return rulesChanged;
+}
+
+/**
+ * `room_updated`: a coordinator changed the room's definition. Returns `rulesChanged` (a new
+ * rules version after this participant had agreed: the agreement no longer holds).
+ */
+export function applyRoomUpdated(room, f) {
+  if (typeof f.one_at_a_time === "boolean") room.oneAtATime = f.one_at_a_time;
+  return { rulesChanged: takeRulesVersion(room, f.rules_version) };
 }
 
 /** `hands`: the queue in order. Returns the hands newly raised by others, in order. */

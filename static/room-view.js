@@ -5,7 +5,7 @@
 import { $, el } from "./dom.js";
 import { fmtSession, parseTime } from "./format.js";
 import { localize, primary, t, words } from "./i18n.js";
-import { setNotice } from "./notices.js";
+import { announce, setNotice } from "./notices.js";
 import { facilitatorHere, handleOf, isMember } from "./room-model.js";
 import { S } from "./state.js";
 
@@ -56,6 +56,13 @@ export function showRules(open) {
 
 export function renderRules(rules) {
   $("rules-list").replaceChildren(...rules.map((r) => el("li", { text: String(r) })));
+}
+
+/** The rules changed after this member agreed: show them, and ask to agree again. */
+export function askToAgreeAgain() {
+  showRules(true);
+  setNotice("rules", words("rules.changed"), "warn");
+  announce(t("rules.changed.said"));
 }
 
 export function renderTurn(cur) {

@@ -11,13 +11,16 @@ import { renderParticipants, renderQueue } from "./facilitator.js";
 import { openHelp, resourceItems } from "./help.js";
 import { localize, setText, t, words } from "./i18n.js";
 import { addMessages, markDeleted, resetLog } from "./messages.js";
+import { offerCheckIn, offerCheckOut, resetMood } from "./mood.js";
 import { request, send } from "./network.js";
 import { announce, clearNotice, failed, setNotice, setStatus } from "./notices.js";
 import { addPrivateMessage, labelThread, onPrivateClosed, onPrivateOpened } from "./private.js";
 import * as recovery from "./recovery.js";
 import { applyPresence, applyRoomState, messageTarget, newRoom } from "./room-model.js";
-import { refreshRoomInfo, renderMembers, renderRules, renderTurn, renderWaiting, roomLanguage,
-  showRules } from "./room-view.js";
+import {
+  askToAgreeAgain, refreshRoomInfo, renderMembers, renderRules, renderTurn, renderWaiting,
+  roomLanguage, showRules,
+} from "./room-view.js";
 import { S } from "./state.js";
 import { getItem, setItem } from "./storage.js";
 import { renderHands, renderMemberTools, setListening } from "./taking-part.js";
@@ -51,6 +54,7 @@ export function enterRoom(id) {
   $("cw-input").value = "";
   showCw(false);
   resetLog(cur);
+  resetMood();
   renderMemberTools(cur);
   renderHands(cur);
   renderParticipants(cur);
@@ -151,6 +155,7 @@ function onJoined(f, cur) {
   renderMemberTools(cur);
   updateComposer();
   if (S.role === "facilitator") $("fac-panel").hidden = false;
+  offerCheckIn(cur, f.epoch); // "How are you feeling right now?", once per session
 }
 
 /** Send `agree`; `silent` when agreeing again by itself after a reconnect. */
@@ -206,11 +211,7 @@ function onRoomState(f, cur) {
     clearNotice("waiting");
   }
   if (changed.myTurn && cur.joined) announce(t("turn.yours.said"));
-  if (changed.rulesChanged) {
-    showRules(true);
-    setNotice("rules", words("rules.changed"), "warn");
-    announce(t("rules.changed.said"));
-  }
+  if (changed.rulesChanged) askToAgreeAgain();
   localize($("lock-toggle"), words(cur.locked ? "panel.unlock" : "panel.lock"));
   localize($("pause-toggle"), words(cur.paused ? "panel.resume" : "panel.pause"));
   $("slow-select").value = String([0, 10, 30, 60, 120].includes(cur.slow) ? cur.slow : 0);
@@ -298,6 +299,7 @@ export const ROOM_HANDLERS = {
     typeof f.reason === "string" ? f.reason : ""),
   support: onSupport,
   session_ended: (f, cur) => {
+    offerCheckOut(cur, S.memory.get(cur.id)?.epoch); // the session that ended
     resetLog(cur);
     recovery.ended(S.memory, cur.id);
     setNotice("ended", words("session.ended"), "info", true);

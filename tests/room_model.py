@@ -40,7 +40,7 @@ _NO_ROOM_STATE = frozenset(
         "audit_log",
     }
 )
-_FACILITATOR_ONLY = frozenset({"queue", "queue_item", "resolved"})
+_FACILITATOR_ONLY = frozenset({"queue", "queue_item", "resolved", "mood_summary"})
 
 
 class ModelError(AssertionError):
@@ -222,6 +222,10 @@ class RoomModel:
     def _private_closed(self, frame: Frame) -> None:
         self.conversations.pop(str(frame["conversation"]), None)
 
+    def _mood_summary(self, frame: Frame) -> None:
+        """Check-in counts: told to facilitators as they stand, not part of the picture a
+        joiner gets (a facilitator asks for them)."""
+
     def _joined(self, frame: Frame) -> None:
         raise ModelError("a second joined for a room already joined")
 
@@ -246,6 +250,7 @@ _HANDLERS = {
     "resolved": RoomModel._resolved,
     "private_opened": RoomModel._private_opened,
     "private_closed": RoomModel._private_closed,
+    "mood_summary": RoomModel._mood_summary,
     "joined": RoomModel._joined,
 }
 

@@ -3,10 +3,10 @@ the in-memory broker, one Redis, two Redis servers (history and durable state ap
 shipped), and a three-node Redis Cluster, all real.
 
 One section per Protocol of the contract: `Lifecycle`, `Messages`, `Presence`, `RoomState`,
-`Queue`, `Identity`. Each test sees the broker only through the Protocol it checks (`messages(h)`
-and the like), so what a section tests is what that Protocol promises. The failure tests run on
-Redis backends that cannot be reached (a port that refuses connections), since the memory broker
-cannot fail.
+`Queue`, `Identity`, `Staff`, `RoomDefinitions`, `Moods`. Each test sees the broker only through
+the Protocol it checks (`messages(h)` and the like), so what a section tests is what that
+Protocol promises. The failure tests run on Redis backends that cannot be reached (a port that
+refuses connections), since the memory broker cannot fail.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ from server.brokers import (
     Identity,
     Lifecycle,
     Messages,
+    MoodAnswer,
+    Moods,
+    MoodSession,
     Presence,
     Queue,
     RoomDefinitions,
@@ -97,6 +100,10 @@ def identity(h: Harness) -> Identity:
 
 
 def staff(h: Harness) -> Staff:
+    return h.broker
+
+
+def moods(h: Harness) -> Moods:
     return h.broker
 
 
@@ -591,6 +598,7 @@ async def test_with_the_state_store_down_what_it_holds_fails_as_unavailable(
     await _room_state_unavailable(room_state(state_down))
     await _queue_unavailable(queue(state_down))
     await _identity_unavailable(identity(state_down))
+    await _moods_unavailable(moods(state_down))
     await _room_definitions_unavailable(room_definitions(state_down))
     await _all_unavailable({"directory": lambda: presence(state_down).directory([ROOM], 0)})
     assert await lifecycle(state_down).ping() is False
@@ -783,6 +791,97 @@ async def test_who_is_online_expires_unless_refreshed(harness: Harness) -> None:
     await b.staff_offline("f1", "procB")
     await b.staff_online(["f3"], "procA", 3_500, 3_000)
     assert await b.online(4_500) == {"f3"}  # f2's entry lapsed unrefreshed
+
+
+# -- Moods --------------------------------------------------------------------------------------
+
+HOUR = 3_600_000
+KEEP = 10 * HOUR
+T0 = 500 * HOUR  # a whole hour, so `started_ms` is plain to read
+
+
+async def _answer(
+    b: Moods, marker: str, value: int, when: str = "start", session: str = "e1", now: int = T0,
+    room: RoomId = ROOM, ttl: int = HOUR,
+) -> bool:  # fmt: skip
+    return await b.mood_add(room, MoodAnswer(session, when, value, marker), now, ttl, KEEP)
+
+
+async def test_answers_are_counted_once_per_marker(harness: Harness) -> None:
+    b = moods(harness)
+    assert await b.mood_session(ROOM, "e1") is None
+    for i, value in enumerate((1, 2, 3, 3, 5)):
+        assert await _answer(b, f"m{i}", value, now=T0 + 61_000 * i) is True
+    assert await _answer(b, "m9", 4, "end", now=T0 + 400_000) is True
+    assert await _answer(b, "m0", 5, now=T0 + 500_000) is False  # given: nothing changes
+    found = await b.mood_session(ROOM, "e1")
+    assert found == MoodSession("e1", T0, (1, 1, 2, 0, 1), (0, 0, 0, 1, 0), None)
+    # Rooms and sessions are apart, markers too.
+    assert await _answer(b, "m0", 2, session="e2", room=OTHER) is True
+    assert await b.mood_session(OTHER, "e1") is None
+    assert await b.mood_session(ROOM, "e2") is None
+
+
+async def test_a_marker_lapses_at_its_time(harness: Harness) -> None:
+    b = moods(harness)
+    assert await _answer(b, "m1", 2, now=T0, ttl=5_000) is True
+    assert await _answer(b, "m1", 2, now=T0 + 4_999, ttl=5_000) is False
+    assert await _answer(b, "m1", 4, now=T0 + 5_000, ttl=5_000) is True
+    found = await b.mood_session(ROOM, "e1")
+    assert found is not None and found.start == (0, 1, 0, 1, 0)
+
+
+async def test_one_marker_given_at_once_everywhere_counts_once(harness: Harness) -> None:
+    b = moods(harness)
+    results = await asyncio.gather(*(_answer(b, "m1", 3) for _ in range(10)))
+    assert results.count(True) == 1
+    found = await b.mood_session(ROOM, "e1")
+    assert found is not None and found.start == (0, 0, 1, 0, 0)
+
+
+async def test_an_end_is_recorded_and_sessions_are_listed_oldest_first(harness: Harness) -> None:
+    b = moods(harness)
+    await _answer(b, "m1", 1, session="e2", now=T0 + 2 * HOUR + 5)
+    await _answer(b, "m2", 5, session="e1", now=T0 + 17)  # the time is kept to the hour only
+    await b.mood_end(ROOM, "e1", T0 + HOUR + 30, KEEP)
+    await b.mood_end(ROOM, "e3", T0 + 3 * HOUR + 40, KEEP)  # ended with no answer: recorded
+    listed = await b.mood_sessions(ROOM, T0)
+    assert [(s.session, s.started_ms, s.ended_ms) for s in listed] == [
+        ("e1", T0, T0 + HOUR + 30),
+        ("e2", T0 + 2 * HOUR, None),
+        ("e3", T0 + 3 * HOUR, T0 + 3 * HOUR + 40),
+    ]
+    assert listed[2].start == listed[2].end == (0, 0, 0, 0, 0)
+    assert [s.session for s in await b.mood_sessions(ROOM, T0 + HOUR)] == ["e2", "e3"]
+    assert await b.mood_sessions(OTHER, 0) == []
+    # One hour, two sessions: the one that ended comes first, whatever their names.
+    await _answer(b, "m3", 2, session="a-now", now=T0 + 5 * HOUR + 9)
+    await _answer(b, "m4", 2, session="z-ended", now=T0 + 5 * HOUR + 1)
+    await b.mood_end(ROOM, "z-ended", T0 + 5 * HOUR + 5, KEEP)
+    listed = await b.mood_sessions(ROOM, T0 + 4 * HOUR)
+    assert [s.session for s in listed] == ["z-ended", "a-now"]
+
+
+async def test_sessions_older_than_the_keep_are_dropped(harness: Harness) -> None:
+    b = moods(harness)
+    await _answer(b, "m1", 1, session="old")
+    await _answer(b, "m2", 2, session="new", now=T0 + KEEP)
+    assert [s.session for s in await b.mood_sessions(ROOM, 0)] == ["new"]
+
+
+async def test_moods_fail_as_unavailable(dead: Harness) -> None:
+    await _moods_unavailable(moods(dead))
+
+
+async def _moods_unavailable(b: Moods) -> None:
+    await _all_unavailable(
+        {
+            "mood_add": lambda: _answer(b, "m1", 3),
+            "mood_end": lambda: b.mood_end(ROOM, "e1", T0, KEEP),
+            "mood_session": lambda: b.mood_session(ROOM, "e1"),
+            "mood_sessions": lambda: b.mood_sessions(ROOM, 0),
+        }
+    )
 
 
 # -- RoomDefinitions ----------------------------------------------------------------------------

@@ -183,7 +183,13 @@ async def test_killed_subscription_is_restored_and_misses_nothing(
 ) -> None:
     own_redis.start()
     # The gap loop sends as fast as the server answers: no rate limit may cut it short.
-    server = await start_server(REDIS_URL=own_redis.url, SEND_BURST="5000", SEND_PER_SECOND="5000")
+    server = await start_server(
+        REDIS_URL=own_redis.url,
+        SEND_BURST="5000",
+        SEND_PER_SECOND="5000",
+        FRAME_BURST="5000",
+        FRAME_PER_SECOND="5000",
+    )
     broker = broker_of(server)
     speaker, reader = await connect(server.ws), await connect(server.ws)
     await speaker.enter(ROOM)

@@ -30,9 +30,11 @@ __all__ = [
     "ActionSpec",
     "AddItem",
     "Agree",
+    "CountMood",
     "CrisisAlert",
     "DeleteMessage",
     "Effect",
+    "EndMoodSession",
     "EndSession",
     "Field",
     "Hold",
@@ -46,6 +48,7 @@ __all__ = [
     "Request",
     "ResolveItem",
     "SendAudit",
+    "SendMoodSummary",
     "SetListening",
     "SetState",
     "TakeSeat",
@@ -72,6 +75,11 @@ class Field(StrEnum):
     CONVERSATION = "conversation"
     MESSAGE = "message"  # the `text` of a member's message: prepared by the action itself
     CW = "cw"
+    # Check-in and check-out: `value` and `when` are checked by the action itself
+    # (moderation/mood.py); `epoch` names the session a late check-out is for.
+    VALUE = "value"
+    WHEN = "when"
+    EPOCH = "epoch"
 
 
 class Lookup(StrEnum):
@@ -239,6 +247,30 @@ class SendAudit:
     """Answer the actor with the room's audit log."""
 
 
+# -- check-in and check-out (moderation/actions/mood.py; I/O in server/moods.py) -------------
+
+
+@dataclass(frozen=True, slots=True)
+class CountMood:
+    """Count one answer in the room's session (`session` None: the current one), once per
+    participant, question and session; never stored with who gave it."""
+
+    value: int
+    when: str
+    session: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendMoodSummary:
+    """Answer the actor (a facilitator) with the current session's `mood_summary`."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndMoodSession:
+    """The session ends: its `mood_summary` goes to the room's facilitators, and its end is
+    recorded (late check-outs count for it a while longer). Before `EndSession`."""
+
+
 Effect = (
     SetState
     | ListChange
@@ -255,6 +287,9 @@ Effect = (
     | Leave
     | SendAudit
     | TakeSeat
+    | CountMood
+    | SendMoodSummary
+    | EndMoodSession
 )
 
 

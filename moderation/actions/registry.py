@@ -8,6 +8,7 @@ from moderation.actions import (
     flag,
     hands,
     membership,
+    mood,
     mute,
     pause,
     presence,
@@ -63,7 +64,9 @@ ACTIONS: dict[str, ActionSpec] = _build(
     hands.CALL_ON,
     private.PRIVATE_OPEN,
     private.PRIVATE_CLOSE,
+    mood.MOOD,
+    mood.MOOD_SUMMARY,
 )
 
 # Facilitation and safety: the frames that run a session, counted by name in the metrics.
-MODERATION = frozenset(ACTIONS) - {"send", "join", "agree", "leave", "listen", "talk"}
+MODERATION = frozenset(ACTIONS) - {"send", "join", "agree", "leave", "listen", "talk", "mood"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from moderation.actions.base import (
     ActionSpec,
+    EndMoodSession,
     EndSession,
     Field,
     Lookup,
@@ -45,8 +46,11 @@ def _announce(request: Request, view: RoomView) -> Outcome:
 
 
 def _end_session(request: Request, view: RoomView) -> Outcome:
-    # A new session starts with nobody holding the turn and no hands up.
-    return Outcome([EndSession(), SetState(TURN_FIELD, None), SetState(HANDS_FIELD, None)])
+    # The ending session's check-in counts go to its facilitators first. A new session starts
+    # with nobody holding the turn and no hands up.
+    return Outcome(
+        [EndMoodSession(), EndSession(), SetState(TURN_FIELD, None), SetState(HANDS_FIELD, None)]
+    )
 
 
 def _resolve(request: Request, view: RoomView) -> Outcome:

@@ -35,6 +35,9 @@ __all__ = [
     "Identity",
     "Lifecycle",
     "Messages",
+    "MoodAnswer",
+    "MoodSession",
+    "Moods",
     "Presence",
     "PresenceChange",
     "Queue",
@@ -390,6 +393,72 @@ class Staff(Protocol):
         """Facilitator ids with a socket open on some process."""
 
 
+# -- check-in and check-out counts (`Moods`) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MoodSession:
+    """The check-in counts of one room's session (one epoch): `start` and `end` each count the
+    answers 1..5 (index 0 counts 1). `started_ms` is when its first answer (or its end) was
+    recorded, to the hour; `ended_ms` when `end_session` ended it, if it did."""
+
+    session: str
+    started_ms: int
+    start: tuple[int, ...]
+    end: tuple[int, ...]
+    ended_ms: int | None = None
+
+    @property
+    def order(self) -> tuple[int, bool, int, str]:
+        """Oldest first: by start hour, then those ended by when they ended, then the one
+        still running (sessions of one hour are told apart by their ends)."""
+        return (self.started_ms, self.ended_ms is None, self.ended_ms or 0, self.session)
+
+
+@dataclass(frozen=True, slots=True)
+class MoodAnswer:
+    """One answer to count: `value` (1..5) for question `when` ("start" or "end") of
+    `session`, with the caller's one-way `marker` of who gave it."""
+
+    session: str
+    when: str
+    value: int
+    marker: str
+
+
+class Moods(Protocol):
+    """Check-in and check-out answers, as counts per room and session, on the durable store.
+
+    - Counts only: no call takes who answered. The caller passes a `marker`, an opaque string
+      it derives one way from who answered, which question, and the session (server/moods.py);
+      markers are stored apart from the counts, never with a value, and no time of an answer is
+      kept finer than the hour (`started_ms`).
+    - `mood_add` checks the marker and counts in one atomic step: of answers given at once
+      with one marker (a participant's sockets on several processes), exactly one counts. A
+      marker counts as given until `now_ms + marker_ttl_ms` (decided by `now_ms`, like every
+      time here), then may count again.
+    - A session's counts are kept at least `keep_ms` after it started (`started_ms`);
+      `mood_sessions` lists those started at or after `since_ms`, oldest first
+      (`MoodSession.order`).
+    - Every method raises `BrokerUnavailable` on failure.
+    """
+
+    async def mood_add(
+        self, room: RoomId, answer: MoodAnswer, now_ms: int, marker_ttl_ms: int, keep_ms: int
+    ) -> bool:
+        """Count the answer, unless its `marker` was given and has not lapsed: then nothing
+        changes and False is returned."""
+
+    async def mood_end(self, room: RoomId, session: str, now_ms: int, keep_ms: int) -> None:
+        """Record that the session ended at `now_ms` (making its record if it has none)."""
+
+    async def mood_session(self, room: RoomId, session: str) -> MoodSession | None:
+        """The session's counts; None when nothing was recorded for it."""
+
+    async def mood_sessions(self, room: RoomId, since_ms: int) -> list[MoodSession]:
+        """The room's sessions started at or after `since_ms`, oldest first."""
+
+
 RoomWrite = Literal["seed", "create", "update", "archive"]
 
 
@@ -424,6 +493,15 @@ class RoomDefinitions(Protocol):
 
 
 class Broker(
-    Lifecycle, Messages, Presence, RoomState, Queue, Identity, Staff, RoomDefinitions, Protocol
+    Lifecycle,
+    Messages,
+    Presence,
+    RoomState,
+    Queue,
+    Identity,
+    Staff,
+    RoomDefinitions,
+    Moods,
+    Protocol,
 ):
     """Everything `server/` needs from a backend: the Protocols above, together."""

@@ -24,6 +24,8 @@ from server.brokers import (
     DirectoryEntry,
     EventHandler,
     HistoryLimits,
+    MoodAnswer,
+    MoodSession,
     PresenceChange,
     RoomWrite,
 )
@@ -93,6 +95,39 @@ class _Room:
         return set(self.seats)
 
 
+_HOUR_MS = 3_600_000
+
+
+@dataclass
+class _MoodRecord:
+    """One session's counts: "start" and "end", five each; times as `MoodSession` has them."""
+
+    started_ms: int
+    counts: dict[str, list[int]] = field(default_factory=lambda: {"start": [0] * 5, "end": [0] * 5})
+    ended_ms: int | None = None
+
+    def public(self, session: str) -> MoodSession:
+        start, end = tuple(self.counts["start"]), tuple(self.counts["end"])
+        return MoodSession(session, self.started_ms, start, end, self.ended_ms)
+
+
+@dataclass
+class _Moods:
+    """A room's check-in counts by session, and the markers of who answered (apart)."""
+
+    sessions: dict[str, _MoodRecord] = field(default_factory=dict)
+    markers: dict[str, int] = field(default_factory=dict)  # marker -> until (ms)
+
+    def record(self, session: str, now_ms: int, keep_ms: int) -> _MoodRecord:
+        """The session's record, made if new; records started `keep_ms` ago are dropped."""
+        for name in [n for n, r in self.sessions.items() if r.started_ms + keep_ms <= now_ms]:
+            del self.sessions[name]
+        record = self.sessions.get(session)
+        if record is None:
+            record = self.sessions[session] = _MoodRecord(now_ms - now_ms % _HOUR_MS)
+        return record
+
+
 class MemoryBroker:
     """Implements `server.brokers.Broker` within one process."""
 
@@ -107,6 +142,7 @@ class MemoryBroker:
         self._rooms_version = 0
         self._revoked: dict[str, int] = {}  # id -> until (ms)
         self._online: dict[tuple[str, str], int] = {}  # (id, process) -> expiry (ms)
+        self._moods: dict[RoomId, _Moods] = {}
 
     def _room(self, room: RoomId) -> _Room:
         state = self._rooms.get(room)
@@ -481,3 +517,29 @@ class MemoryBroker:
 
     async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
         return self._room(room).agreed.get(participant, 0)
+
+    # -- check-in and check-out counts (`Moods`) ------------------------------------------------
+
+    async def mood_add(
+        self, room: RoomId, answer: MoodAnswer, now_ms: int, marker_ttl_ms: int, keep_ms: int
+    ) -> bool:
+        moods = self._moods.setdefault(room, _Moods())
+        for gone in [m for m, until in moods.markers.items() if until <= now_ms]:
+            del moods.markers[gone]
+        if answer.marker in moods.markers:
+            return False
+        moods.markers[answer.marker] = now_ms + marker_ttl_ms
+        moods.record(answer.session, now_ms, keep_ms).counts[answer.when][answer.value - 1] += 1
+        return True
+
+    async def mood_end(self, room: RoomId, session: str, now_ms: int, keep_ms: int) -> None:
+        self._moods.setdefault(room, _Moods()).record(session, now_ms, keep_ms).ended_ms = now_ms
+
+    async def mood_session(self, room: RoomId, session: str) -> MoodSession | None:
+        record = self._moods.get(room, _Moods()).sessions.get(session)
+        return None if record is None else record.public(session)
+
+    async def mood_sessions(self, room: RoomId, since_ms: int) -> list[MoodSession]:
+        sessions = self._moods.get(room, _Moods()).sessions.items()
+        listed = [r.public(n) for n, r in sessions if r.started_ms >= since_ms]
+        return sorted(listed, key=lambda s: s.order)

@@ -37,10 +37,13 @@ from server.brokers import (
     DirectoryEntry,
     EventHandler,
     HistoryLimits,
+    MoodAnswer,
+    MoodSession,
     PresenceChange,
     RoomWrite,
     resp,
 )
+from server.brokers import redis_mood_scripts as mood_lua
 from server.brokers import redis_scripts as lua
 from server.brokers.redis_publish import RespScript
 from server.brokers.redis_subscription import RespSubscription
@@ -234,6 +237,8 @@ class RedisBroker:
         self._queue_add = self._script(lua.QUEUE_ADD)
         self._queue_resolve = self._script(lua.QUEUE_RESOLVE)
         self._queue_once = self._script(lua.QUEUE_ADD_ONCE)
+        self._mood_add = self._script(mood_lua.MOOD_ADD)
+        self._mood_end = self._script(mood_lua.MOOD_END)
         self._room_write = self._script(lua.ROOM_WRITE)
         self._on_event: EventHandler | None = None
         self._rooms: set[RoomId] = set()
@@ -937,3 +942,54 @@ class RedisBroker:
         with _STATE_FAILED:
             raw = await self._state.hget(self._key(room, "agreed"), participant)
         return int(raw) if raw else 0
+
+    # -- check-in and check-out counts (`Moods`) ------------------------------------------------
+    # On the state store: a record hash per session, a listing per room, a key per marker
+    # (server/brokers/redis_mood_scripts.py).
+
+    def _mood_keys(self, room: RoomId, session: str) -> list[str]:
+        return [self._key(room, f"mood:{session}"), self._key(room, "moods")]
+
+    async def mood_add(
+        self, room: RoomId, answer: MoodAnswer, now_ms: int, marker_ttl_ms: int, keep_ms: int
+    ) -> bool:
+        keys = [
+            *self._mood_keys(room, answer.session),
+            self._key(room, f"moodmark:{answer.marker}"),
+        ]
+        args = [now_ms, keep_ms, answer.session, f"{answer.when}:{answer.value}", marker_ttl_ms]
+        return bool(await self._run_state(self._mood_add, keys, args))
+
+    async def mood_end(self, room: RoomId, session: str, now_ms: int, keep_ms: int) -> None:
+        await self._run_state(
+            self._mood_end, self._mood_keys(room, session), [now_ms, keep_ms, session]
+        )
+
+    @staticmethod
+    def _mood_record(session: str, raw: dict[str, str]) -> MoodSession | None:
+        if "started" not in raw:
+            return None
+        start = tuple(int(raw.get(f"start:{v}", 0)) for v in range(1, 6))
+        end = tuple(int(raw.get(f"end:{v}", 0)) for v in range(1, 6))
+        ended = int(raw["ended"]) if "ended" in raw else None
+        return MoodSession(session, int(raw["started"]), start, end, ended)
+
+    async def mood_session(self, room: RoomId, session: str) -> MoodSession | None:
+        with _STATE_FAILED:
+            raw: dict[str, str] = await self._state.hgetall(self._mood_keys(room, session)[0])
+        return self._mood_record(session, raw)
+
+    async def mood_sessions(self, room: RoomId, since_ms: int) -> list[MoodSession]:
+        with _STATE_FAILED:
+            names: list[str] = await self._state.zrangebyscore(
+                self._key(room, "moods"), since_ms, "+inf"
+            )
+            if not names:
+                return []
+            async with self._state.pipeline(transaction=False) as pipe:
+                for name in names:
+                    pipe.hgetall(self._mood_keys(room, name)[0])
+                raws = await pipe.execute()
+        found = (self._mood_record(n, r) for n, r in zip(names, raws, strict=True))
+        listed = [s for s in found if s is not None and s.started_ms >= since_ms]
+        return sorted(listed, key=lambda s: s.order)

@@ -451,6 +451,8 @@ export default {
   "console.error.404": "That was not found. It may have been removed already.",
   "console.error.400.said": "That was not accepted: {message}",
   "console.error.400": "That was not accepted. Check the form and try again.",
+  "console.error.409.said": "That was not done: {message}",
+  "console.error.409": "That was not done: it changed meanwhile. Reload and try again.",
   "console.error.503": "The service is busy. Try again in a moment.",
   "console.error.500": "Something went wrong on the server. Try again in a moment.",
   "console.error.other": "That did not work. Try again, or sign in again.",

@@ -451,6 +451,8 @@ export default {
   "console.error.404": "No se encontró. Puede que ya se haya eliminado.",
   "console.error.400.said": "No se aceptó: {message}",
   "console.error.400": "No se aceptó. Revisa el formulario e inténtalo de nuevo.",
+  "console.error.409.said": "No se hizo: {message}",
+  "console.error.409": "No se hizo: cambió mientras tanto. Recarga e inténtalo de nuevo.",
   "console.error.503": "El servicio está ocupado. Inténtalo de nuevo en un momento.",
   "console.error.500": "Algo salió mal en el servidor. Inténtalo de nuevo en un momento.",
   "console.error.other": "No funcionó. Inténtalo de nuevo o vuelve a entrar.",

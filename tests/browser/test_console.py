@@ -108,7 +108,7 @@ def test_invite_link_signs_in_and_revoke_ends_facilitating(pages: Pages) -> None
     # Revoke: asked once (Cancel first), then done.
     revoke = row.get_by_role("button", name=f"Revoke {name}")
     revoke.click()
-    dialog = console.locator("#revoke-dialog")
+    dialog = console.locator("#confirm-dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text(name)
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()

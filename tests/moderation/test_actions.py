@@ -6,6 +6,7 @@ import pytest
 from moderation.actions.base import (
     AddItem,
     DeleteMessage,
+    EndMoodSession,
     EndSession,
     Field,
     ListChange,
@@ -41,13 +42,15 @@ def request(
 def test_every_contract_action_is_registered_once() -> None:
     expected = {"mute", "unmute", "remove", "flag", "report", "delete", "slow", "lock", "unlock",
                 "announce", "end_session", "resolve", "audit", "pause", "resume", "raise_hand",
-                "lower_hand", "call_on", "private_open", "private_close"}  # fmt: skip
-    members = {"send", "join", "agree", "leave", "listen", "talk"}
+                "lower_hand", "call_on", "private_open", "private_close",
+                "mood_summary"}  # fmt: skip
+    members = {"send", "join", "agree", "leave", "listen", "talk", "mood"}
     assert set(ACTIONS) == expected | members
     assert expected == MODERATION
     assert all(ACTIONS[n].min_role is Role.MEMBER for n in members)
     assert all(a.min_role is Role.MEMBER for n, a in ACTIONS.items() if n in
                ("report", "raise_hand", "lower_hand"))  # fmt: skip
+    assert ACTIONS["mood_summary"].min_role is Role.FACILITATOR
 
 
 def test_mute_sets_an_expiring_sanction() -> None:
@@ -200,7 +203,8 @@ def test_announce_resolve_and_audit() -> None:
 def test_a_new_session_starts_with_no_turn_and_no_hands() -> None:
     view = RoomView(hands=["m1", "m2"], turn="m2")
     outcome = ACTIONS["end_session"].decide(request(target=None), view)
-    assert outcome.effects[0] == EndSession()
+    # The ending session's check-in counts go out before the session is reset.
+    assert outcome.effects[:2] == [EndMoodSession(), EndSession()]
     applied(view, outcome)
     assert view.turn is None and view.hands == []
 

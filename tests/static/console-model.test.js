@@ -83,7 +83,10 @@ test("API refusals become plain sentences, never JSON", () => {
   assert.match(errorSentence(503, { error: "unavailable", message: "try again" }), /busy/);
   assert.match(errorSentence(500, null), /on the server/);
   assert.match(errorSentence(415, { error: "unsupported_media_type" }), /did not work/);
-  for (const s of [400, 401, 403, 404, 415, 500, 503, 0]) {
+  assert.equal(errorSentence(409, { error: "archived", message: "that id belonged to an " +
+    "archived room" }), "That was not done: that id belonged to an archived room.");
+  assert.match(errorSentence(409, null), /changed meanwhile/);
+  for (const s of [400, 401, 403, 404, 409, 415, 500, 503, 0]) {
     const text = errorSentence(s, bad);
     assert.doesNotMatch(text, /[{}"]|bad_request/, `${s}: ${text}`);
     assert.match(text, /^[A-Z].*\.$/, `${s}: ${text}`);

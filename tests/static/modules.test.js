@@ -10,8 +10,9 @@ const DIR = new URL("../../static/", import.meta.url);
 // Pure: no DOM, network or clock. The words (i18n.js and its catalogues) and the time
 // formatting (format.js) are pure too, so the other pure modules may use them.
 const PURE = ["backoff.js", "recovery.js", "room-model.js", "message-html.js", "device.js",
-  "standing.js", "console-model.js", "i18n.js", "format.js", "country.js", "i18n/en.js",
-  "i18n/es.js"];
+  "standing.js", "console-model.js", "console-words.js", "console-rooms-model.js",
+  "console-queue-model.js", "mood-model.js", "outcomes-model.js", "i18n.js", "format.js",
+  "country.js", "i18n/en.js", "i18n/es.js"];
 
 const names = [...readdirSync(DIR).filter((n) => n.endsWith(".js")),
   ...readdirSync(new URL("i18n/", DIR)).filter((n) => n.endsWith(".js")).map((n) => `i18n/${n}`)];

@@ -100,6 +100,28 @@ test("a new rules version asks again only someone who had agreed; it never goes 
   assert.equal(room.rulesVersion, 3);
 });
 
+test("room_updated: new rules are agreed again, once, whichever of it and room_state comes first", () => {
+  const room = joinedRoom();
+  room.agreedVersion = 1;
+  const updated = { type: "room_updated", room: room.id, name: "New name", rules: ["Be kind."],
+    rules_version: 2, one_at_a_time: true };
+  assert.deepEqual(model.applyRoomUpdated(room, updated), { rulesChanged: true });
+  assert.equal(room.rulesVersion, 2);
+  assert.equal(room.oneAtATime, true);
+  // The room_state that follows says the same version: nothing more to ask.
+  assert.equal(model.applyRoomState(room, { rules_version: 2, one_at_a_time: true })
+    .rulesChanged, false);
+  // Another change (a name) keeps the version: the agreement holds.
+  room.agreedVersion = 2;
+  assert.deepEqual(model.applyRoomUpdated(room, { ...updated, name: "Other" }),
+    { rulesChanged: false });
+  assert.equal(room.oneAtATime, true);
+  // Someone who never agreed is not asked "again"; the new version is still theirs to agree.
+  const fresh = joinedRoom();
+  assert.deepEqual(model.applyRoomUpdated(fresh, { rules_version: 4 }), { rulesChanged: false });
+  assert.equal(fresh.rulesVersion, 4);
+});
+
 test("hands: the queue in order, and who newly raised one (not this participant)", () => {
   const room = joinedRoom();
   assert.deepEqual(model.applyHands(room, { queue: ["p2", "me"] }), ["p2"]);

@@ -1,6 +1,6 @@
 """The web client's pure ES modules (static/backoff.js, recovery.js, room-model.js,
-message-html.js, device.js, standing.js), tested with Node's own runner: `node --test
-tests/static/` runs the same files directly."""
+message-html.js, device.js, standing.js, console-model.js, mood-model.js, outcomes-model.js),
+tested with Node's own runner: `node --test tests/static/` runs the same files directly."""
 
 from __future__ import annotations
 

@@ -1,0 +1,64 @@
+// What a coordinator's change to the room on screen does here: `room_updated` redraws its
+// name, description, rules and flags (new rules are shown and agreed again before writing);
+// `room_closed` takes the person back to the directory and says, politely, why.
+
+import { updateComposer } from "./composer.js";
+import { $ } from "./dom.js";
+import * as recovery from "./recovery.js";
+import { applyRoomUpdated } from "./room-model.js";
+import { askToAgreeAgain, renderMembers, renderRules, renderTurn } from "./room-view.js";
+import { S } from "./state.js";
+import { renderMemberTools } from "./taking-part.js";
+
+// ---------- words (to move to the message catalogues) ----------
+const WORDS = {
+  closed: "This room has been closed by the organisers. You are welcome in any of the " +
+    "rooms below.",
+};
+
+function onRoomUpdated(f, cur) {
+  const known = S.catalog.get(cur.id);
+  for (const field of ["name", "description", "category"]) {
+    if (typeof f[field] !== "string") continue;
+    if (known) known[field] = f[field];
+    if (field === "name") $("room-title").textContent = f.name;
+    if (field === "description") $("room-desc").textContent = f.description;
+  }
+  if (Array.isArray(f.rules)) renderRules(f.rules);
+  const { rulesChanged } = applyRoomUpdated(cur, f);
+  if (rulesChanged) askToAgreeAgain();
+  renderMembers(cur);
+  renderTurn(cur);
+  renderMemberTools(cur);
+  updateComposer();
+}
+
+function onRoomClosed(f, cur) {
+  // The server took this socket out of the room already: nothing to leave, nothing to recover.
+  cur.joined = false;
+  recovery.ended(S.memory, cur.id);
+  S.catalog.delete(cur.id);
+  // main.js routes on the change of address (the directory, its heading focused); the notice
+  // comes after that, and takes the focus so it is read first.
+  window.addEventListener("hashchange", () => showHomeNotice(WORDS.closed), { once: true });
+  location.hash = "#/";
+}
+
+/** A notice at the top of the directory, focused; gone at the next change of address. */
+function showHomeNotice(text) {
+  const box = $("home-notice");
+  $("home-notice-text").textContent = text;
+  box.hidden = false;
+  box.focus();
+  $("home-notice-dismiss").onclick = () => {
+    box.hidden = true;
+    $("home-title").focus();
+  };
+  window.addEventListener("hashchange", () => { box.hidden = true; }, { once: true });
+}
+
+/** The frames of a coordinator's change to the room on screen, by type. */
+export const ROOM_CHANGE_HANDLERS = {
+  room_updated: onRoomUpdated,
+  room_closed: onRoomClosed,
+};
