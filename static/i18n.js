@@ -119,10 +119,15 @@ export function words(key, params) {
   return () => t(key, params);
 }
 
+/** True when the catalogues (English, which has every key) have `key`. */
+export function hasKey(key) {
+  return Object.hasOwn(en, key);
+}
+
 /** A code from the wire (`error` frames) in the reader's words; an unknown code says so. */
 export function errorText(code) {
   const key = `error.${code}`;
-  return Object.hasOwn(en, key) ? t(key) : t("error.other", { code: String(code || "") });
+  return hasKey(key) ? t(key) : t("error.other", { code: String(code || "") });
 }
 
 // ---------- putting words into elements ----------

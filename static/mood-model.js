@@ -7,7 +7,12 @@ import { t } from "./i18n.js";
 
 // Every word of the check-in prompt and the facilitator's summary, from the message catalogues
 // (keys "mood.<name>"), read when they are shown, so they are in the language in force.
-const MOOD_KEYS = Object.freeze(["question", "questionLeaving", "questionEnded", "note", "skip", "skipLeaving", "thanks", "already", "closed", "notSent", "summaryTitle", "summaryAbout", "summaryShow", "summaryNow", "summaryEnded", "summaryStart", "summaryEnd", "summaryTooFew", "summaryAnswers", "summaryLoaded", "summaryFailed"]);
+const MOOD_KEYS = Object.freeze([
+  "question", "questionLeaving", "questionEnded", "note", "skip", "skipLeaving", "thanks",
+  "already", "closed", "notSent", "summaryTitle", "summaryAbout", "summaryShow", "summaryNow",
+  "summaryEnded", "summaryStart", "summaryEnd", "summaryTooFew", "summaryAnswers",
+  "summaryLoaded", "summaryFailed",
+]);
 export const MOOD_TEXT = Object.freeze(Object.defineProperties({}, Object.fromEntries(
   MOOD_KEYS.map((name) => [name, { enumerable: true, get: () => t(`mood.${name}`) }]))));
 
