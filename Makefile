@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint types fmt bench install install-dev clean
+.PHONY: run test lint types fmt bench bench-deps install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,24 @@ test: lint types
 	$(BIN)/pytest -m "not browser"
 	$(BIN)/pytest -m browser --cov-append tests/browser
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $@
+
+# The Socket.IO reference's npm dependencies, exactly as locked; again when the lockfile changes
+# (npm ci writes node_modules/.package-lock.json). Without node/npm the bench skips it.
+SOCKETIO := bench/socketio
+$(SOCKETIO)/node_modules/.package-lock.json: $(SOCKETIO)/package-lock.json
+	cd $(SOCKETIO) && npm ci --no-audit --no-fund --loglevel=error
+
+bench-deps: $(VENV)/.installed-bench
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+	    $(MAKE) --no-print-directory $(SOCKETIO)/node_modules/.package-lock.json \
+	    || echo "bench: npm ci failed in $(SOCKETIO): the Socket.IO reference will be skipped"; \
+	else echo "bench: node/npm not found: the Socket.IO reference will be skipped"; fi
+
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS=--quick (python -m bench --help).
-bench: install-dev
+bench: bench-deps
 	$(BIN)/python -m bench --env bench/load.env $(BENCH_ARGS)
 
 clean:

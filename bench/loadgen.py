@@ -2,16 +2,26 @@
 
 It is driven by the bench over stdin/stdout, one JSON object a line:
 
-    {"cmd": "connect", "conns": [{"url", "room", "sender", "slow"}, ...], "parallel": 64}
+    {"cmd": "connect", "conns": [{"url", "room", "sender", "slow", "proto"}, ...], "parallel": 64}
     {"cmd": "step", "step": 3, "rate": 1000.0, "seconds": 3.0, "drain": 0.7}
     {"cmd": "stall"}      slow members stop reading (their receive buffer is tiny)
     {"cmd": "unstall"}    they read again; answers how many the server had closed, by code
+    {"cmd": "churn", "conns": [...], "rate": 10.0, "live": 50}
+                          in the background, open `rate` extra members a second (uncounted,
+                          like slow ones) and close the oldest beyond `live`: members joining
+                          and leaving throughout the steps that follow
+    {"cmd": "churn_stop"} stop, close the extra members; answers how many opened and failed
     {"cmd": "close"}
 
 and answers each command with one JSON line. The client is a minimal RFC 6455 client on an
 asyncio protocol (uvloop): a `message` frame is recognised by its prefix and its latency read from
 the marker at the start of its text, without parsing the JSON, so one generator process can
 take well over 100,000 deliveries a second and its own CPU is reported with every step.
+
+Two wire formats: the product's contract (`"proto": "psc"`, the default; also the Python
+references') and Socket.IO 4 over Engine.IO 4 (`"proto": "sio"`, bench/engineio.py): connect
+(`40`), join a room and send with acknowledgements, pong every ping. A message is timed the same
+way in both: from the marker its sender wrote into the text to its arrival.
 
 Timestamps are `time.monotonic_ns()`: CLOCK_MONOTONIC, one clock for every process of the host.
 Traffic goes only to the URLs it is given (the bench gives 127.0.0.1).
@@ -36,6 +46,8 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from websockets import utils as _ws_utils
+
+from bench import engineio
 
 apply_mask: Callable[[bytes, bytes], bytes] = _ws_utils.apply_mask
 try:
@@ -81,8 +93,10 @@ def _text_for(step: int, ns: int) -> str:
 class Conn(asyncio.Protocol):
     """One client socket: upgrade, frame parsing, and the control frames of the handshake."""
 
-    def __init__(self, gen: Generator, host: str, path: str) -> None:
+    def __init__(self, gen: Generator, host: str, path: str, sio: bool = False) -> None:
         self.gen = gen
+        self.sio = sio  # Socket.IO 4 (Engine.IO 4 packets) instead of the product's contract
+        self.acks = 0  # Socket.IO acknowledgement ids of this socket
         self.host = host
         self.path = path
         self.key = base64.b64encode(os.urandom(16)).decode()
@@ -98,7 +112,9 @@ class Conn(asyncio.Protocol):
         self.lost = False
         self.fragments: list[bytes] = []
         self.room = ""
-        self.slow = False  # a slow member's deliveries are not counted: the others' are measured
+        self.slow = False  # stalled on `stall`
+        # Slow and churning members' deliveries are not counted: the others' are measured.
+        self.counted = True
 
     # -- asyncio.Protocol ---------------------------------------------------------------------
 
@@ -177,20 +193,30 @@ class Conn(asyncio.Protocol):
                 self.transport.close()
             self._wake()
 
+    def _delivered(self, payload: bytes, now: int) -> None:
+        """A chat message: its latency from the sender's marker into the step's histogram."""
+        gen = self.gen
+        i = payload.find(MARKER)
+        if i < 0 or not self.counted:
+            return
+        i += len(MARKER)
+        j = payload.find(b"Y", i)
+        step_s, _, sent_s = payload[i:j].translate(_FROM_LETTERS).partition(b"X")
+        step = int(step_s, 16)
+        if step != gen.step:
+            gen.late += 1
+            gen.late_steps[step] += 1
+            return
+        gen.received += 1
+        gen.hist[int(math.log(max(now - int(sent_s, 16), 1000) / 1000) * 100)] += 1
+
     def _text(self, payload: bytes, now: int) -> None:
+        if self.sio:
+            self._sio_text(payload, now)
+            return
         gen = self.gen
         if payload.startswith(b'{"type":"message"'):
-            i = payload.find(MARKER)
-            if i < 0 or self.slow:
-                return
-            i += len(MARKER)
-            j = payload.find(b"Y", i)
-            step_s, _, sent_s = payload[i:j].translate(_FROM_LETTERS).partition(b"X")
-            if int(step_s, 16) != gen.step:
-                gen.late += 1
-                return
-            gen.received += 1
-            gen.hist[int(math.log(max(now - int(sent_s, 16), 1000) / 1000) * 100)] += 1
+            self._delivered(payload, now)
             return
         if not self.setup and payload.startswith(b'{"type":"ack"'):
             gen.acked += 1
@@ -201,6 +227,32 @@ class Conn(asyncio.Protocol):
         if self.setup:
             self.control.append(json.loads(payload))
             self._wake()
+
+    def _sio_text(self, payload: bytes, now: int) -> None:
+        """One Engine.IO packet: messages and acks by prefix, a ping answered at once (the
+        server closes a client that misses one), the handshake's packets to `expect`."""
+        gen = self.gen
+        if payload.startswith(engineio.MESSAGE_PREFIX):
+            self._delivered(payload, now)
+            return
+        if payload == engineio.PING:
+            self.send_text(engineio.PONG)
+            return
+        if not self.setup and payload.startswith(engineio.ACK_PREFIX):
+            gen.acked += 1
+            return
+        try:
+            packet = engineio.parse(payload)
+        except ValueError:
+            gen.errors["bad_packet"] += 1
+            return
+        if packet["type"] == "close" and self.transport is not None:
+            self.transport.close()
+        if self.setup:
+            self.control.append(packet)
+            self._wake()
+        elif packet["type"] == "error":
+            gen.errors[packet["code"]] += 1
 
     def _write(self, first: int, payload: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -220,13 +272,21 @@ class Conn(asyncio.Protocol):
         self._write(0x81, text.encode())
         return True
 
+    def send_message(self, room_json: str, text: str) -> bool:
+        """One chat message to `room_json` (the room as a JSON string); `text` needs no
+        escaping (the generator's own letters and spaces)."""
+        if self.sio:
+            self.acks += 1
+            return self.send_text(f'42{self.acks}["send",{{"room":{room_json},"text":"{text}"}}]')
+        return self.send_text(f'{{"type":"send","room":{room_json},"text":"{text}"}}')
+
     # -- the handshake of the wire contract ------------------------------------------------------
 
     def _wake(self) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
 
-    async def expect(self, kinds: tuple[str, ...], ref: str) -> dict[str, Any]:
+    async def expect(self, kinds: tuple[str, ...], ref: str | None) -> dict[str, Any]:
         """The answer (one of `kinds`) carrying `ref`; other frames (presence, room_state, an
         error that answers nothing of ours) are skipped, errors counted."""
         while True:
@@ -242,8 +302,11 @@ class Conn(asyncio.Protocol):
             await self.waiter
 
     async def enter(self, room: str) -> None:
-        """hello → welcome, join → joined, agree → ack."""
+        """hello → welcome, join → joined, agree → ack (Socket.IO: open, connect, join → ack)."""
         self.room = room
+        if self.sio:
+            await self._enter_sio(room)
+            return
         for kind, answer in (("hello", "welcome"), ("join", "joined"), ("agree", "ack")):
             frame = (
                 {"type": kind, "ref": kind}
@@ -254,6 +317,18 @@ class Conn(asyncio.Protocol):
             reply = await self.expect((answer, "error"), kind)
             if reply["type"] != answer:
                 raise ConnectionError(f"{kind} refused: {reply.get('code')}")
+        self.setup = False
+        self.control.clear()
+
+    async def _enter_sio(self, room: str) -> None:
+        await self.expect(("open",), None)
+        self.send_text(engineio.CONNECT)
+        reply = await self.expect(("connect", "error"), None)
+        if reply["type"] != "connect":
+            raise ConnectionError("connect refused")
+        self.acks += 1
+        self.send_text(engineio.event("join", room, self.acks))
+        await self.expect(("ack",), str(self.acks))
         self.setup = False
         self.control.clear()
 
@@ -272,15 +347,24 @@ class Generator:
         self.slow: list[Conn] = []
         self.step = -1
         self.received = 0
+        self.reported = 0  # `received` when the step's answer was written
         self.late = 0
+        self.late_steps: Counter[int] = Counter()  # late arrivals by the step that sent them
         self.acked = 0
         self.errors: Counter[str] = Counter()
         self.setup_errors: Counter[str] = Counter()
         self.hist: Counter[int] = Counter()
+        self.churn_task: asyncio.Task[None] | None = None
+        self.churning = False
+        self.churned: deque[Conn] = deque()
+        self.churn_counts: Counter[str] = Counter()
+        self.churn_failures: Counter[str] = Counter()
 
     async def _open(self, spec: dict[str, Any], gate: asyncio.Semaphore) -> Conn:
         url = urlsplit(spec["url"])
         host, port = url.hostname or "127.0.0.1", url.port or 80
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        sio = spec.get("proto") == "sio"
         loop = asyncio.get_running_loop()
         async with gate:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -291,8 +375,9 @@ class Generator:
             await loop.sock_connect(sock, (host, port))
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             _, conn = await loop.create_connection(
-                lambda: Conn(self, f"{host}:{port}", url.path or "/"), sock=sock
+                lambda: Conn(self, f"{host}:{port}", path, sio), sock=sock
             )
+            conn.counted = bool(spec.get("counted", True)) and not spec.get("slow")
             await asyncio.wait_for(conn.opened, 30)
             await asyncio.wait_for(conn.enter(spec["room"]), 60)
         return conn
@@ -337,8 +422,13 @@ class Generator:
     async def run_step(
         self, step: int, rate: float, seconds: float, drain: float
     ) -> dict[str, Any]:
-        """Send `rate` messages a second for `seconds`, then listen for `drain` more."""
-        self.step, self.received, self.late, self.acked = step, 0, 0, 0
+        """Send `rate` messages a second for `seconds`, then listen for `drain` more. Arrivals
+        are counted by the step whose sender wrote them: late ones (and those of the last step
+        that came after its answer) are answered by step in `late_steps`, so none goes
+        uncounted across a run of steps."""
+        if self.received > self.reported:
+            self.late_steps[self.step] += self.received - self.reported
+        self.step, self.received, self.reported, self.late, self.acked = step, 0, 0, 0, 0
         self.errors.clear()
         self.hist.clear()
         sent_by_room: Counter[str] = Counter()
@@ -353,8 +443,7 @@ class Generator:
                 for _ in range(due):
                     conn, room_json = self.senders[i % n]
                     i += 1
-                    text = _text_for(step, time.monotonic_ns())
-                    if conn.send_text(f'{{"type":"send","room":{room_json},"text":"{text}"}}'):
+                    if conn.send_message(room_json, _text_for(step, time.monotonic_ns())):
                         sent += 1
                         sent_by_room[conn.room] += 1
                     else:
@@ -362,6 +451,9 @@ class Generator:
                 await asyncio.sleep(0.002)
         await asyncio.sleep(drain)
         wall = time.monotonic() - wall0
+        self.reported = self.received
+        late_steps = {str(k): v for k, v in self.late_steps.items()}
+        self.late_steps.clear()
         return {
             "step": step,
             "sent": sent,
@@ -371,6 +463,7 @@ class Generator:
             "errors": dict(self.errors),
             "received": self.received,
             "late": self.late,
+            "late_steps": late_steps,
             "hist": {str(k): v for k, v in self.hist.items()},
             "cpu": round(time.process_time() - cpu0, 4),
             "wall": round(wall, 4),
@@ -391,8 +484,63 @@ class Generator:
         codes = Counter(str(c.close_code) for c in self.slow if c.close_code is not None)
         return {"slow": len(self.slow), "closed": dict(codes)}
 
+    def churn(self, specs: list[dict[str, Any]], rate: float, live: int) -> dict[str, Any]:
+        """Start opening `rate` uncounted members a second from `specs` (in turn), closing the
+        oldest beyond `live`, until `churn_stop`."""
+        if self.churn_task is None and specs and rate > 0:
+            self.churning = True
+            self.churn_task = asyncio.create_task(self._churn(specs, rate, live))
+        return {"churning": self.churn_task is not None}
+
+    async def _churn(self, specs: list[dict[str, Any]], rate: float, live: int) -> None:
+        gate = asyncio.Semaphore(16)
+        pending: set[asyncio.Task[None]] = set()
+        started, opened = time.monotonic(), 0
+        while self.churning:
+            due = int((time.monotonic() - started) * rate) - opened
+            for _ in range(max(due, 0)):
+                spec = {**specs[opened % len(specs)], "counted": False, "sender": False}
+                opened += 1
+                task = asyncio.create_task(self._churn_one(spec, gate, live))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            await asyncio.sleep(0.05)
+        # Handshakes under way finish (each is bounded by _open's timeouts), so none is left open.
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _churn_one(self, spec: dict[str, Any], gate: asyncio.Semaphore, live: int) -> None:
+        try:
+            conn = await self._open(spec, gate)
+        except Exception as exc:  # counted and reported, like the connect command's failures
+            self.churn_failures[str(exc)[:80] or type(exc).__name__] += 1
+            return
+        self.churn_counts["opened"] += 1
+        self.churned.append(conn)
+        while len(self.churned) > live:
+            self.churned.popleft().close()  # a member leaves: the server sees the socket close
+            self.churn_counts["closed"] += 1
+
+    async def churn_stop(self) -> dict[str, Any]:
+        if self.churn_task is not None:
+            self.churning = False
+            await self.churn_task
+            self.churn_task = None
+        while self.churned:
+            self.churned.popleft().close()
+            self.churn_counts["closed"] += 1
+        answer = {
+            **self.churn_counts,
+            "failed": sum(self.churn_failures.values()),
+            "failures": dict(self.churn_failures.most_common(3)),
+        }
+        self.churn_counts.clear()
+        self.churn_failures.clear()
+        return answer
+
     def close(self) -> dict[str, Any]:
         for conn in self.conns:
+            conn.close()
+        for conn in self.churned:
             conn.close()
         return {"closed": len(self.conns)}
 
@@ -413,6 +561,10 @@ async def serve(lines: asyncio.Queue[str | None]) -> None:
             answer = gen.stall()
         elif kind == "unstall":
             answer = await gen.unstall()
+        elif kind == "churn":
+            answer = gen.churn(cmd["conns"], float(cmd["rate"]), int(cmd["live"]))
+        elif kind == "churn_stop":
+            answer = await gen.churn_stop()
         elif kind == "close":
             answer = gen.close()
             await asyncio.sleep(0.2)

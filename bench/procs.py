@@ -7,6 +7,7 @@ CPU time and memory are read from /proc, so every figure covers the whole proces
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bench.engineio import EIO_PATH
+
 __all__ = [
     "Cores",
     "GeneratorProcess",
@@ -30,12 +33,44 @@ __all__ = [
     "ServerSpec",
     "free_port",
     "load_env",
+    "raise_fd_limit",
     "rooms_file",
+    "socketio_missing",
     "wait_port",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
+SOCKETIO_DIR = ROOT / "bench" / "socketio"
 _TICK = os.sysconf("SC_CLK_TCK")
+
+
+def socketio_missing(directory: Path = SOCKETIO_DIR) -> str | None:
+    """Why the Socket.IO reference cannot run here (None when it can): no `node`, or its npm
+    dependencies not installed (or older than the lockfile; `make bench` runs `npm ci`)."""
+    if shutil.which("node") is None:
+        return "node not found (install Node.js 18 or later and npm)"
+    installed = directory / "node_modules" / ".package-lock.json"  # written by npm ci
+    lock = directory / "package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+        return f"its npm dependencies are not installed (npm ci --prefix {directory})"
+    return None
+
+
+def raise_fd_limit(needed: int) -> int:
+    """Raise this process's open-file limit (inherited by every child) to at least `needed`
+    where allowed; the limit now in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return soft
+    with contextlib.suppress(ValueError, OSError):  # a hard limit above the old one needs root
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, max(hard, needed)))
+        return needed
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        return hard
+    return soft
 
 
 def free_port() -> int:
@@ -191,16 +226,25 @@ class RedisProcess(Proc):
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """How to start one kind of server under test on a port."""
+    """How to start one kind of server under test on a port, and how clients reach it."""
 
     name: str
-    module: str  # run as `python -m module`
+    module: str  # `python -m module`, or for node the script's path under the repository
     product: bool
+    node: bool = False
+    proto: str = "psc"  # the load generator's wire format: "psc" (the contract) or "sio"
 
     def argv(self, port: int, redis_url: str) -> list[str]:
         if self.product:
             return [sys.executable, "-m", self.module, "serve", "--port", str(port)]
+        if self.node:
+            script = str(ROOT / self.module)
+            return ["node", script, "--port", str(port), "--redis", redis_url]
         return [sys.executable, "-m", self.module, "--port", str(port), "--redis", redis_url]
+
+    def url(self, port: int) -> str:
+        path = EIO_PATH if self.proto == "sio" else "/ws"
+        return f"ws://127.0.0.1:{port}{path}"
 
     def start(
         self, cores: Cores, env: Mapping[str, str], redis_url: str, workdir: Path, tag: str

@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.procs import Cores
-from bench.scenarios import Bench, Config, StepResult
+from bench.scenarios import TARGETS, Bench, Config, StepResult
 
 __all__ = ["profile", "summarise"]
 
@@ -135,6 +135,9 @@ def profile(cfg: Config, env: dict[str, str], cores: Cores, workdir: Path, rate:
         print("bench: py-spy is not installed (.venv/bin/pip install py-spy)", file=sys.stderr)
         return 2
     target = cfg.targets[0]
+    if TARGETS[target].node:
+        print("bench: py-spy samples Python processes only (--targets product)", file=sys.stderr)
+        return 2
     seconds = cfg.step_seconds
     # `--scenarios scaleout`: two server processes on one Redis, both sampled.
     count = 2 if cfg.scenarios == ["scaleout"] else 1
@@ -142,8 +145,8 @@ def profile(cfg: Config, env: dict[str, str], cores: Cores, workdir: Path, rate:
     out = workdir / f"profile-{target}.txt"
     try:
         with bench.servers(target, count, "prof") as servers, bench.generators() as gens:
-            urls = [f"ws://127.0.0.1:{port}/ws" for _, port in servers]
-            readers, _, _ = bench.connect(gens, bench._plan(urls, cfg.rooms, cfg.members))
+            plan = bench._plan(target, servers, cfg.rooms, cfg.members)
+            readers, _, _ = bench.connect(gens, plan)
             bench.warm_up(gens, servers, rate, readers)
             recorders = [
                 subprocess.Popen(

@@ -1,4 +1,4 @@
-"""Tables of a bench run, with the product's figures set against both references."""
+"""Tables of a bench run, with the product's figures set against every reference."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class Results:
     idle: dict[str, IdleResult] = field(default_factory=dict)
     scaleout: dict[str, list[StepResult]] = field(default_factory=dict)
     slow: dict[str, SlowResult] = field(default_factory=dict)
+    hold: IdleResult | None = None  # the product alone, HOLD_CONNECTIONS idle members
 
 
 def machine(server_cores: str, generator_cores: str) -> str:
@@ -129,17 +130,19 @@ def render(results: Results, targets: list[str], mark_rates: list[int]) -> str:
     )
 
     rows: list[list[str]] = []
+    references = [t for t in targets if t != "product"]
 
     def add(name: str, get: Callable[[str], float | None], digits: int = 1) -> None:
         values = {t: get(t) for t in targets}
+        if all(v is None for v in values.values()):
+            return  # no target has this figure in this run (a rate it did not reach)
         nums = {t: (math.nan if v is None else v) for t, v in values.items()}
         product = nums.get("product", math.nan)
         rows.append(
             [
                 name,
                 *(_f(nums[t], digits) for t in targets),
-                _ratio(product, nums.get("baseline", math.nan)),
-                _ratio(product, nums.get("ceiling", math.nan)),
+                *(_ratio(product, nums[t]) for t in references),
             ]
         )
 
@@ -160,6 +163,10 @@ def render(results: Results, targets: list[str], mark_rates: list[int]) -> str:
         )
         for mark_rate in mark_rates:
             add(
+                f"fan-out p50 at {mark_rate:,}/s, ms",
+                step_value(results.fanout, "p50_ms", mark_rate),
+            )
+            add(
                 f"fan-out p99 at {mark_rate:,}/s, ms",
                 step_value(results.fanout, "p99_ms", mark_rate),
             )
@@ -172,6 +179,10 @@ def render(results: Results, targets: list[str], mark_rates: list[int]) -> str:
                 step_value(results.fanout, "cpu_us_per_delivery", mark_rate),
                 2,
             )
+            add(
+                f"fan-out redis µs CPU/message at {mark_rate:,}/s",
+                step_value(results.fanout, "redis_us_per_message", mark_rate),
+            )
         add("time to connect the fan-out members, s", results.fanout_connect_s.get, 2)
     if results.idle:
         n = next(iter(results.idle.values())).connections
@@ -183,6 +194,11 @@ def render(results: Results, targets: list[str], mark_rates: list[int]) -> str:
             f"idle: seconds to connect {n:,}",
             lambda t: results.idle[t].connect_seconds if t in results.idle else None,
             2,
+        )
+        add(
+            "idle: members opened per second",
+            lambda t: results.idle[t].opened_per_second if t in results.idle else None,
+            0,
         )
         add(
             f"idle: % delivered to the {n:,} afterwards",
@@ -215,8 +231,15 @@ def render(results: Results, targets: list[str], mark_rates: list[int]) -> str:
         )
     if rows:
         out.append("\n### Summary (product ÷ reference)\n")
-        out.append(_table(["figure", *targets, "÷ baseline", "÷ ceiling"], rows))
+        out.append(_table(["figure", *targets, *(f"÷ {t}" for t in references)], rows))
     if results.slow:
         closed = {t: r.closed or "none" for t, r in results.slow.items()}
         out.append(f"\nslow readers closed by the server (close code: count): {closed}")
+    if results.hold is not None:
+        hold = results.hold
+        out.append(
+            f"\nhold (product): {hold.connections:,} joined ({hold.failed} failed) in "
+            f"{hold.connect_seconds:.1f} s, {hold.kib_per_connection:.1f} KiB each, "
+            f"{hold.delivered_pct:.2f} % of a step delivered to them"
+        )
     return "\n".join(out)

@@ -1,4 +1,5 @@
-"""The bench's scenarios: fan-out, idle, scale-out and slow reader, each run against every target.
+"""The bench's scenarios: fan-out, idle, hold, scale-out and slow reader, each run against every
+target (hold: the product only; the soak is in bench/soak.py).
 
 A target is a kind of server (the product or one of the references in bench/); each scenario
 starts fresh server processes, drives them from load-generator processes and returns plain
@@ -32,9 +33,15 @@ __all__ = [
 
 TARGETS = {
     "product": ServerSpec("product", "server", product=True),
-    "baseline": ServerSpec("baseline", "bench.ref_baseline", product=False),
+    "socketio": ServerSpec(
+        "socketio", "bench/socketio/server.js", product=False, node=True, proto="sio"
+    ),
     "ceiling": ServerSpec("ceiling", "bench.ref_ceiling", product=False),
+    "baseline": ServerSpec("baseline", "bench.ref_baseline", product=False),
 }
+# The targets whose fan-out keeps stepping past a failed step up to `Config.latency_rate`, so
+# that the latency comparison at that rate always has both steps.
+LATENCY_PAIR = ("product", "socketio")
 CAPACITY_MIN_DELIVERED = 99.9  # percent
 CAPACITY_MAX_P99_MS = 100.0
 WARMUP_STEP = 255
@@ -67,6 +74,8 @@ class Config:
     drain_seconds: float = 0.7
     warmup_seconds: float = 1.5
     idle_connections: int = 2000
+    hold_connections: int = 20_000  # hold: the product alone holds this many (0: skipped)
+    latency_rate: int = 40_000  # offered deliveries/s where p50 and p99 are compared
     settle_seconds: float = 1.0  # idle: wait before reading memory, after the joins
     idle_check_rate: int = 5_000  # idle: deliveries/s of the step that shows they are held
     scaleout_rates: list[int] = field(default_factory=lambda: [5_000, 10_000, 20_000, 40_000])
@@ -78,7 +87,9 @@ class Config:
     generators: int = 1
     parallel_connects: int = 16
     targets: list[str] = field(default_factory=lambda: list(TARGETS))
-    scenarios: list[str] = field(default_factory=lambda: ["fanout", "idle", "scaleout", "slow"])
+    scenarios: list[str] = field(
+        default_factory=lambda: ["fanout", "idle", "hold", "scaleout", "slow"]
+    )
 
 
 @dataclass
@@ -98,6 +109,10 @@ class StepResult:
     generator_cpu: float  # percent of one core, the busiest generator process
     redis_cpu: float
     seconds: float
+    wall_seconds: float = 0.0  # the step, its drain and the generators' answers
+    redis_cpu_seconds: float = 0.0
+    # Arrivals during this step of messages that earlier steps sent, by their step.
+    late_steps: dict[int, int] = field(default_factory=dict)
 
     @property
     def delivered_pct(self) -> float:
@@ -112,6 +127,11 @@ class StepResult:
         """Server CPU per delivery (microseconds), over the step and its drain."""
         wall = self.seconds  # the CPU figure is a share of the step's wall time, drain included
         return self.server_cpu / 100 * wall * 1e6 / self.received if self.received else math.nan
+
+    @property
+    def redis_us_per_message(self) -> float:
+        """redis-server CPU per message sent (microseconds), over the step and its drain."""
+        return self.redis_cpu_seconds * 1e6 / self.sent if self.sent else math.nan
 
     @property
     def ok(self) -> bool:
@@ -136,6 +156,11 @@ class IdleResult:
     def kib_per_connection(self) -> float:
         return (self.rss_after_kib - self.rss_before_kib) / max(self.connections, 1)
 
+    @property
+    def opened_per_second(self) -> float:
+        """Members opened a second (product: hello, join, agree; Socket.IO: connect, join)."""
+        return self.connections / self.connect_seconds if self.connect_seconds else math.nan
+
 
 @dataclass
 class SlowResult:
@@ -150,9 +175,14 @@ class SlowResult:
 
 
 def capacity(steps: list[StepResult]) -> float:
-    """Deliveries/s of the highest step with ≥ 99.9 % delivered and p99 < 100 ms (0 if none)."""
-    good = [s for s in steps if s.ok]
-    return max((s.delivered_per_s for s in good), default=0.0)
+    """Deliveries/s of the highest step with ≥ 99.9 % delivered and p99 < 100 ms below the first
+    step that fails (0 if none): a step passed again past an overload does not count."""
+    best = 0.0
+    for step in steps:
+        if not step.ok:
+            break
+        best = max(best, step.delivered_per_s)
+    return best
 
 
 def _percentiles(hist: Counter[int], total: int) -> tuple[float, float, float]:
@@ -244,8 +274,10 @@ class Bench:
         offered: int,
         readers: dict[str, int],
         seconds: float | None = None,
+        drain: float | None = None,
     ) -> StepResult:
         step_s = self.cfg.step_seconds if seconds is None else seconds
+        drain_s = self.cfg.drain_seconds if drain is None else drain
         per_message = sum(readers.values()) / max(len(readers), 1)
         messages = offered / per_message
         cpu0 = [p.cpu_seconds() for p, _ in servers]
@@ -258,7 +290,7 @@ class Bench:
                     "step": index,
                     "rate": messages / len(gens),
                     "seconds": step_s,
-                    "drain": self.cfg.drain_seconds,
+                    "drain": drain_s,
                 }
             )
         answers = [gen.answer() for gen in gens]
@@ -267,9 +299,11 @@ class Bench:
         redis_cpu = self.redis.cpu_seconds() - redis0
         hist: Counter[int] = Counter()
         errors: Counter[str] = Counter()
+        late_steps: Counter[int] = Counter()
         expected = received = sent = 0
         for a in answers:
             hist.update({int(k): v for k, v in a["hist"].items()})
+            late_steps.update({int(k): v for k, v in a.get("late_steps", {}).items()})
             errors.update(a["errors"])
             received += a["received"]
             sent += a["sent"]
@@ -289,6 +323,9 @@ class Bench:
             generator_cpu=max(100 * a["cpu"] / a["wall"] for a in answers),
             redis_cpu=100 * redis_cpu / wall,
             seconds=step_s,
+            wall_seconds=wall,
+            redis_cpu_seconds=redis_cpu,
+            late_steps=dict(late_steps),
         )
 
     def warm_up(
@@ -303,28 +340,38 @@ class Bench:
         if self.cfg.warmup_seconds > 0:
             self.step(gens, servers, WARMUP_STEP, rate, readers, self.cfg.warmup_seconds)
 
-    def _plan(self, urls: list[str], rooms: int, members: int) -> list[dict[str, Any]]:
-        """Members of each room, spread over the servers' URLs in turn."""
+    def _plan(
+        self, target: str, servers: list[tuple[Proc, int]], rooms: int, members: int
+    ) -> list[dict[str, Any]]:
+        """Members of each room, spread over the servers in turn."""
+        spec = TARGETS[target]
+        urls = [spec.url(port) for _, port in servers]
         plan = []
         for m in range(members):
             for r in range(rooms):
                 url = urls[(r * members + m) % len(urls)]
-                plan.append({"url": url, "room": f"bench-{r:04d}", "sender": True})
+                room = f"bench-{r:04d}"
+                plan.append({"url": url, "room": room, "sender": True, "proto": spec.proto})
         return plan
 
     # -- scenarios ----------------------------------------------------------------------------
 
     def fanout(
-        self, target: str, servers_count: int = 1, rates: list[int] | None = None
+        self,
+        target: str,
+        servers_count: int = 1,
+        rates: list[int] | None = None,
+        through: int = 0,
     ) -> tuple[list[StepResult], float]:
         """R rooms x M members on `servers_count` processes, offered rates stepped up until a
-        step fails the capacity rule. Returns the steps and the connect time."""
+        step fails the capacity rule and the rate has reached `through`. Returns the steps
+        and the connect time."""
         cfg = self.cfg
         rates = rates if rates is not None else cfg.rates
         tag = "fan" if servers_count == 1 else "scale"
         with self.servers(target, servers_count, tag) as servers, self.generators() as gens:
-            urls = [f"ws://127.0.0.1:{port}/ws" for _, port in servers]
-            readers, seconds, _ = self.connect(gens, self._plan(urls, cfg.rooms, cfg.members))
+            plan = self._plan(target, servers, cfg.rooms, cfg.members)
+            readers, seconds, _ = self.connect(gens, plan)
             self.warm_up(gens, servers, min(rates), readers)
             steps: list[StepResult] = []
             for i, rate in enumerate(rates):
@@ -335,7 +382,7 @@ class Bench:
                     f"p99 {result.p99_ms:7.1f} ms, server CPU {result.server_cpu:3.0f} %, "
                     f"generator CPU {result.generator_cpu:3.0f} %"
                 )
-                if not result.ok:
+                if not result.ok and rate >= through:
                     break
             return steps, seconds
 
@@ -345,10 +392,10 @@ class Bench:
         members = cfg.members
         rooms = math.ceil(connections / members)
         with self.servers(target, 1, "idle") as servers, self.generators() as gens:
-            proc, port = servers[0]
+            proc, _ = servers[0]
             time.sleep(cfg.settle_seconds / 2)
             before = proc.rss_kib()
-            plan = self._plan([f"ws://127.0.0.1:{port}/ws"], rooms, members)[:connections]
+            plan = self._plan(target, servers, rooms, members)[:connections]
             readers, seconds, failed = self.connect(gens, plan)
             time.sleep(cfg.settle_seconds)  # presence and joins settle
             after = proc.rss_kib()
@@ -356,7 +403,8 @@ class Bench:
             check = self.step(gens, servers, 0, cfg.idle_check_rate, readers)
             result = IdleResult(connections - failed, failed, seconds, before, after, check)
             self.say(
-                f"  {target:8} {connections:,} connections in {seconds:.1f} s, "
+                f"  {target:8} {connections:,} connections in {seconds:.1f} s "
+                f"({result.opened_per_second:,.0f}/s), "
                 f"{result.kib_per_connection:.1f} KiB each; then {check.delivered_pct:.2f} % of "
                 f"{check.expected:,} deliveries arrived (p99 {check.p99_ms:.1f} ms)"
             )
@@ -367,10 +415,9 @@ class Bench:
         after they stall, and whether the server closed them."""
         cfg = self.cfg
         with self.servers(target, 1, "slow") as servers, self.generators() as gens:
-            url = f"ws://127.0.0.1:{servers[0][1]}/ws"
-            plan = self._plan([url], cfg.rooms, cfg.members)
+            plan = self._plan(target, servers, cfg.rooms, cfg.members)
             for i in range(cfg.slow_readers):
-                plan.append({"url": url, "room": f"bench-{i % cfg.rooms:04d}", "slow": True})
+                plan.append({**plan[i % cfg.rooms], "slow": True, "sender": False})
             readers, _, _ = self.connect(gens, plan)
             self.warm_up(gens, servers, cfg.slow_rate, readers)
             before = self.step(gens, servers, 0, cfg.slow_rate, readers, cfg.slow_step_seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import os
@@ -59,7 +60,11 @@ def _serve(args: argparse.Namespace) -> int:
         warnings = _exposure(settings, args.host)
         if warnings is None:
             return 2
-        app = create_app(settings)
+        refused = _workers_refused(args, settings)
+        if refused is not None:
+            print(f"peer-support: configuration error: {refused}", file=sys.stderr)
+            return 2
+        app = create_app(settings) if args.workers == 1 else None
     except (ConfigError, ValueError) as exc:
         print(f"peer-support: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -69,6 +74,10 @@ def _serve(args: argparse.Namespace) -> int:
         print("peer-support: configuration error: LOG_FORMAT or LOG_LEVEL", file=sys.stderr)
         return 2
     configure(log_level, log_format)
+    if app is None:  # --workers N: this process only starts and watches them
+        from server.workers import supervise
+
+        return supervise(args.host, args.port, args.workers)
     for warning in warnings:
         logging.getLogger("peer_support.cli").warning("%s (accepted on loopback only)", warning)
     # What exists at start (modules, the catalogue, the app) is never garbage: keep the cyclic
@@ -76,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
     # members joined at once with the defaults).
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -92,7 +101,33 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         **proxy_options(settings),
     )
-    return 0
+    server = uvicorn.Server(config)
+    sockets = None
+    if args.reuse_port:  # one of `--workers N`: a socket of its own on the shared port
+        from server.workers import follow_parent, reuse_port_socket
+
+        follow_parent()
+        try:
+            sockets = [reuse_port_socket(args.host, args.port)]
+        except OSError as exc:
+            print(
+                f"peer-support: cannot listen on port {args.port}: {exc.strerror}", file=sys.stderr
+            )
+            return 1
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run does
+        server.run(sockets=sockets)
+    return 0 if server.started else 3  # 3: did not start (uvicorn.run's STARTUP_FAILURE)
+
+
+def _workers_refused(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why `--workers N` cannot run with these settings (None when it can)."""
+    if args.workers < 1:
+        return "--workers must be at least 1"
+    if args.workers > 1 and settings.redis_url is None:
+        return (
+            "--workers needs REDIS_URL: the in-memory broker cannot share rooms between processes"
+        )
+    return None
 
 
 def _token_service(args: argparse.Namespace, max_hours: int) -> tuple[TokenService, str] | None:
@@ -223,6 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the chat server")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing the port, one per core (needs REDIS_URL; default 1)",
+    )
+    # Set by `--workers N` on the processes it starts: bind with SO_REUSEPORT.
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     from server.setting_docs import SETTINGS, flag_name
 
     for doc in SETTINGS:
