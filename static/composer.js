@@ -2,9 +2,10 @@
 // the content warning field, sending, and what a refused or held message tells the writer.
 
 import { $, body, el } from "./dom.js";
-import { fmtUntil, minutesLeft, parseTime, plural } from "./format.js";
+import { fmtUntil, minutesLeft, parseTime } from "./format.js";
+import { localize, localizeAttribute, t, words } from "./i18n.js";
 import { request } from "./network.js";
-import { alertStatus, announce, clearNotice, setNotice, setStatus } from "./notices.js";
+import { alertStatus, announce, clearNotice, failed, setNotice, setStatus } from "./notices.js";
 import { isMember } from "./room-model.js";
 import { renderTurn, showRules } from "./room-view.js";
 import { S } from "./state.js";
@@ -14,22 +15,24 @@ export function updateComposer() {
   if (!cur) return;
   const input = $("message-input");
   const muted = cur.mutedUntil && cur.mutedUntil > Date.now();
-  let reason = "";
-  if (cur.removed) reason = "You can't write in this room right now";
+  let reason = null;
+  if (cur.removed) reason = words("composer.removed");
   else if (cur.agreedVersion === 0 || cur.agreedVersion < cur.rulesVersion) {
-    reason = cur.joined ? "Agree to the ground rules to write" : "Joining…";
-  } else if (muted) reason = `You are muted until ${fmtUntil(cur.mutedUntil)}`;
-  else if (cur.listening) reason = "You are listening";
+    reason = words(cur.joined ? "composer.agreeFirst" : "room.joining");
+  } else if (muted) {
+    const until = cur.mutedUntil;
+    reason = words("composer.muted", { time: () => fmtUntil(until, Date.now()) });
+  } else if (cur.listening) reason = words("composer.listening");
   else if (cur.waiting && isMember(cur)) {
-    reason = "Writing opens when a facilitator is here";
+    reason = words("composer.waiting");
   } else if (cur.oneAtATime && isMember(cur) && cur.turn !== cur.participant) {
-    reason = "One person speaks at a time: raise your hand and wait to be called on";
+    reason = words("composer.notYourTurn");
   }
   input.disabled = Boolean(reason);
   $("send").disabled = Boolean(reason);
   $("cw-toggle").disabled = Boolean(reason);
   $("cw-input").disabled = Boolean(reason);
-  input.placeholder = reason || "Write a message. Enter sends, Shift+Enter adds a line.";
+  localizeAttribute(input, "placeholder", reason || words("composer.placeholder"));
   $("composer").hidden = !cur.everJoined || cur.removed || cur.listening;
   body.dataset.composer = reason ? "closed" : "open";
   body.dataset.listening = cur.listening ? "true" : "false";
@@ -47,7 +50,7 @@ export function updateThread(cur, t) {
 export function showCw(open) {
   $("cw-row").hidden = !open;
   $("cw-toggle").setAttribute("aria-expanded", String(open));
-  $("cw-toggle").textContent = open ? "Remove the content warning" : "Add a content warning";
+  localize($("cw-toggle"), words(open ? "composer.cw.remove" : "composer.cw.add"));
   if (!open) $("cw-input").value = "";
 }
 
@@ -58,8 +61,7 @@ export function submitMessage(ev) {
   const text = input.value.trim();
   if (!cur || !text || input.disabled) return;
   if (!S.welcomed || !cur.joined) {
-    setStatus("Not connected right now. Your message is kept here; send it again once " +
-      "we are connected.");
+    setStatus(words("composer.offline"));
     return;
   }
   const frame = { type: "send", room: cur.id, text };
@@ -68,7 +70,7 @@ export function submitMessage(ev) {
   request(frame, () => {
     if (input.value.trim() === text) input.value = "";
     if (cw && $("cw-input").value.trim() === cw) showCw(false);
-    setStatus("");
+    setStatus(null);
     clearNotice("held");
     if (S.cur === cur && cur.turn === cur.participant && !cur.spoke) {
       cur.spoke = true;
@@ -89,54 +91,49 @@ function sendFailed(cur, err) {
       cur.agreedVersion = 0;
       showRules(true);
       updateComposer();
-      return alertStatus("Please agree to the ground rules before writing.");
+      return alertStatus(words("send.rules"));
     case "slow_mode":
-      return alertStatus(`Slow mode is on. You can write again in ${plural(secs || 1,
-        "second")}.`);
+      return alertStatus(words("send.slow", { count: secs || 1 }));
     case "rate_limited":
-      return alertStatus("You are writing quickly. Please wait a moment, then send again.");
+      return alertStatus(words("send.quick"));
     case "waiting":
-      return alertStatus("Writing opens when a facilitator is here.");
+      return alertStatus(words("send.waiting"));
     case "listening":
-      return alertStatus("You are in listen-only mode.");
+      return alertStatus(words("send.listening"));
     case "not_your_turn":
-      return alertStatus("One person speaks at a time here. Please wait to be called on.");
+      return alertStatus(words("send.notYourTurn"));
     case "too_large":
-      return alertStatus("That message is too long: 2,000 characters at most.");
+      return alertStatus(words("send.tooLong", { count: 2000 }));
     case "not_joined":
     case "banned":
-      return alertStatus("You are not in this room any more.");
+      return alertStatus(words("send.notIn"));
     case "disconnected":
-      return alertStatus("The connection dropped before your message was sent. It is kept " +
-        "here; send it again once we are connected.");
+      return alertStatus(words("send.dropped"));
     default:
-      return alertStatus(`Your message was not sent: ${err.message || err.code}.`);
+      return alertStatus(failed(err, "send.failed"));
   }
 }
 
 // Kindly, and only to the writer: nothing was shown to anyone, the words are still here.
 export function showHeld(reason, kind) {
-  const what = { phone: "a phone number", email: "an e-mail address",
-    social: "a social media handle or profile" }[kind] || "contact details";
-  const text = reason === "contact_details" ?
-    `Your message wasn't shared: it looks like it has ${what} in it. To keep everyone ` +
-    "here safe and anonymous, contact details stay out of this room. Nobody else saw it. " +
-    "You can edit your message and send it again." :
-    "Your message wasn't shared: it was held back by this room's safety rules. Nobody " +
-    "else saw it. You can edit it and send it again.";
-  const n = setNotice("held", text, "info", true);
-  n.insertBefore(el("p", { className: "muted", text: "Only you can see this note." }),
-    n.children[1] || null);
-  setStatus("Your message was not shared. It is still in the box for you to edit.");
-  announce(text);
+  const what = ["phone", "email", "social"].includes(kind) ? `held.kind.${kind}` :
+    "held.kind.contact";
+  const say = reason === "contact_details" ? words("held.contact", { what: words(what) }) :
+    words("held.rules");
+  const n = setNotice("held", say, "info", true);
+  n.insertBefore(el("p", { className: "muted", t: "held.private" }), n.children[1] || null);
+  setStatus(words("held.status"));
+  announce(say);
 }
 
 /** The mute notice, with the time left; the composer closes until it ends. */
 export function showMuted(cur, reason) {
   if (!cur.mutedUntil) return;
-  const text = `A facilitator has muted you: you can read, but not write, for ` +
-    `${plural(minutesLeft(cur.mutedUntil), "more minute")} (until ` +
-    `${fmtUntil(cur.mutedUntil)}).` + (reason ? ` Reason: ${reason}` : "");
-  setNotice("muted", text, "warn");
+  const until = cur.mutedUntil;
+  const now = Date.now();
+  const say = () => [t("mute.notice", { count: minutesLeft(until, now),
+    time: fmtUntil(until, now) }), reason ? t("removed.reason", { reason }) : ""]
+    .filter(Boolean).join(" ");
+  setNotice("muted", say, "warn");
   updateComposer();
 }

@@ -8,12 +8,8 @@ import { roomName } from "./console-rooms.js";
 import { wordsFor } from "./console-words.js";
 import { $, el } from "./dom.js";
 
-// ---------- words (to move to the message catalogues) ----------
-const WORDS = {
-  "more": "Show all {count} entries",
-  "failed": "The record could not be loaded.",
-};
-const say = wordsFor(WORDS);
+// The words: the message catalogues (static/i18n/), under this prefix.
+const say = wordsFor("console.record");
 
 const SHOWN = 50;
 let all = false; // every entry shown, not only the newest

@@ -1,7 +1,9 @@
 // The coordinator console's pure parts: the facilitator sign-in link and reading it back from
 // the address, expiry and status in the reader's words, durations, and an admin API refusal
 // turned into a sentence. No DOM, network or clock (the time is passed in), so
-// `node --test tests/static/` tests them as the page uses them.
+// `node --test tests/static/` tests them as the page uses them. The words are i18n.js's.
+
+import { locale as currentLocale, t } from "./i18n.js";
 
 // A facilitator token is itsdangerous output: letters, digits, "-", "_", "." and ":" only.
 const TOKEN_RE = /^[A-Za-z0-9._:-]{1,4096}$/;
@@ -36,14 +38,16 @@ export function durationHours(amount, unit) {
   return hours > 0 && hours <= MAX_HOURS ? hours : null;
 }
 
-function span(ms) {
+// How far off `ms` is, in the locale's words: "in 6 days", "2 hours ago".
+function span(ms, loc) {
   const minutes = Math.round(Math.abs(ms) / 60000);
-  const unit = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  if (minutes < 1) return "less than a minute";
-  if (minutes < 90) return unit(minutes, "minute");
+  const sign = ms < 0 ? -1 : 1;
+  const words = (n, unit) => new Intl.RelativeTimeFormat(loc).format(sign * n, unit);
+  if (minutes < 1) return t(sign > 0 ? "console.span.soon" : "console.span.justNow");
+  if (minutes < 90) return words(minutes, "minute");
   const hours = Math.round(minutes / 60);
-  if (hours < 48) return unit(hours, "hour");
-  return unit(Math.round(hours / 24), "day");
+  if (hours < 48) return words(hours, "hour");
+  return words(Math.round(hours / 24), "day");
 }
 
 /**
@@ -51,26 +55,32 @@ function span(ms) {
  * `timeZone` undefined: the browser's own), with how far off it is from `nowMs`:
  * "Mon, Dec 7, 14:00 (in 6 days)", or "… (ended 2 hours ago)". "" when it is not a time.
  */
-export function expiryText(iso, nowMs, locale, timeZone) {
+export function expiryText(iso, nowMs, locale = currentLocale(), timeZone = undefined) {
   const at = Date.parse(iso);
   if (!Number.isFinite(at)) return "";
   const when = new Intl.DateTimeFormat(locale, { weekday: "short", month: "short",
     day: "numeric", hour: "2-digit", minute: "2-digit", timeZone }).format(new Date(at));
-  return at > nowMs ? `${when} (in ${span(at - nowMs)})` : `${when} (ended ${span(at - nowMs)} ago)`;
+  return t(at > nowMs ? "console.expires" : "console.ended",
+    { when, span: span(at - nowMs, locale) });
+}
+
+/** A listed facilitator's status: "revoked", "expired", "online" or "not-online". */
+export function statusOf(record, nowMs) {
+  if (record.revoked) return "revoked";
+  const at = Date.parse(record.expires);
+  if (Number.isFinite(at) && at <= nowMs) return "expired";
+  return record.online ? "online" : "not-online";
 }
 
 /** One word for a listed facilitator: "Revoked", "Expired", "Online" or "Not online". */
 export function statusText(record, nowMs) {
-  if (record.revoked) return "Revoked";
-  const at = Date.parse(record.expires);
-  if (Number.isFinite(at) && at <= nowMs) return "Expired";
-  return record.online ? "Online" : "Not online";
+  return t(`console.status.${statusOf(record, nowMs)}`);
 }
 
 /** The rooms a facilitator may facilitate, by name where known: "All rooms" for null. */
 export function roomsText(rooms, names) {
-  if (rooms === null || rooms === undefined) return "All rooms";
-  if (!Array.isArray(rooms) || rooms.length === 0) return "No rooms";
+  if (rooms === null || rooms === undefined) return t("console.invite.all");
+  if (!Array.isArray(rooms) || rooms.length === 0) return t("console.rooms.none");
   return rooms.map((id) => (names && names.get(id)) || id).join(", ");
 }
 
@@ -89,26 +99,23 @@ export function errorSentence(status, body) {
     ? body.message : "";
   switch (status) {
     case 0:
-      return "The server could not be reached. Check the connection and try again.";
+      return t("console.error.unreachable");
     case 401:
-      return "The coordinator token was not accepted (it may have expired or been revoked). " +
-        "Sign in again with a new one.";
+      return t("console.error.401");
     case 403:
-      return "That is not a coordinator token. Use the token made with " +
-        "peer-support coordinator-token.";
+      return t("console.error.403");
     case 404:
-      return message ? `Not found: ${clause(message)}` :
-        "That was not found. It may have been removed already.";
+      return message ? t("console.error.404.said", { message: clause(message) }) :
+        t("console.error.404");
     case 400:
-      return message ? `That was not accepted: ${clause(message)}` :
-        "That was not accepted. Check the form and try again.";
+      return message ? t("console.error.400.said", { message: clause(message) }) :
+        t("console.error.400");
     case 409:
-      return message ? `That was not done: ${clause(message)}` :
-        "That was not done: it changed meanwhile. Reload and try again.";
+      return message ? t("console.error.409.said", { message: clause(message) }) :
+        t("console.error.409");
     case 503:
-      return "The service is busy. Try again in a moment.";
+      return t("console.error.503");
     default:
-      return status >= 500 ? "Something went wrong on the server. Try again in a moment." :
-        "That did not work. Try again, or sign in again.";
+      return t(status >= 500 ? "console.error.500" : "console.error.other");
   }
 }

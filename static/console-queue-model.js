@@ -3,40 +3,10 @@
 // last look, a summary of what waits, and an admin audit entry as a sentence. No DOM, network
 // or clock (the time is passed in), so `node --test tests/static/` tests them.
 
-import { wordsFor } from "./console-words.js";
+import { hasWords, wordsFor } from "./console-words.js";
 
-// ---------- words (to move to the message catalogues) ----------
-const WORDS = {
-  "kind.alert": "Crisis alert",
-  "kind.report": "Report",
-  "kind.flag": "Flag",
-  "kind.other": "Item",
-  "age.now": "just now",
-  "age.minutes": "{count} min ago",
-  "age.hours": "{count} h ago",
-  "age.days": { one: "{count} day ago", other: "{count} days ago" },
-  "summary.none": "Nothing is waiting in any room.",
-  "summary.alerts": { one: "{count} crisis alert", other: "{count} crisis alerts" },
-  "summary.others": { one: "{count} other item", other: "{count} other items" },
-  "summary.waiting": "Waiting: {parts}.",
-  "summary.and": "{a} and {b}",
-  "newAlert": "New crisis alert in {room}.",
-  "newAlerts": "{count} new crisis alerts: {rooms}.",
-  "audit.facilitator_invite": "{by} invited {name} ({rooms}).",
-  "audit.facilitator_revoke": "{by} revoked {name}'s access.",
-  "audit.room_create": "{by} created the room {room}.",
-  "audit.room_edit": "{by} edited the room {room}: {fields}.",
-  "audit.room_edit_rules": "{by} edited the room {room}: {fields}. Members agree again to " +
-    "rules version {version}.",
-  "audit.room_archive": "{by} archived the room {room}.",
-  "audit.other": "{by}: {action}.",
-  "audit.allRooms": "all rooms",
-  "audit.someone": "a facilitator",
-  "field.allow_contact_details": "contact details",
-  "field.one_at_a_time": "one at a time",
-  "field.requires_facilitator": "needs a facilitator",
-};
-const say = wordsFor(WORDS);
+// The words: the message catalogues (static/i18n/), under this prefix.
+const say = wordsFor("console.queue");
 
 /** An item's kind in words: "Crisis alert", "Report", "Flag", or "Item" for any other. */
 export function kindText(kind) {
@@ -101,7 +71,7 @@ export function invitedNames(entries) {
 function fieldsText(fields) {
   return (Array.isArray(fields) ? fields : []).map((f) => {
     const key = `field.${f}`;
-    return Object.hasOwn(WORDS, key) ? say(key) : String(f);
+    return hasWords("console.queue", key) ? say(key) : String(f);
   }).join(", ");
 }
 

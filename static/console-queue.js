@@ -13,13 +13,8 @@ import { roomName } from "./console-rooms.js";
 import { wordsFor } from "./console-words.js";
 import { $, el } from "./dom.js";
 
-// ---------- words (to move to the message catalogues) ----------
-const WORDS = {
-  "inRoom": "in {room}",
-  "note": "Note: {note}",
-  "failed": "The queue could not be updated. {why}",
-};
-const say = wordsFor(WORDS);
+// The words: the message catalogues (static/i18n/), under this prefix.
+const say = wordsFor("console.queue");
 
 const QUEUE_MS = 5000;
 const rows = new Map(); // room/item -> its list item and parts

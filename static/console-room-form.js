@@ -11,33 +11,8 @@ import {
 import { wordsFor } from "./console-words.js";
 import { $, button, el } from "./dom.js";
 
-// ---------- words (to move to the message catalogues) ----------
-const WORDS = {
-  "rule.label": "Rule {n}",
-  "rule.up": "Move up",
-  "rule.upLabel": "Move rule {n} up",
-  "rule.down": "Move down",
-  "rule.downLabel": "Move rule {n} down",
-  "rule.remove": "Remove",
-  "rule.removeLabel": "Remove rule {n}",
-  "rule.moved": "Rule moved to place {n} of {count}.",
-  "rule.removed": "Rule {n} removed.",
-  "rule.added": "Rule {n} added.",
-  "rule.full": "A room has at most 20 ground rules.",
-  "session.legend": "Session {n}",
-  "session.day": "Day",
-  "session.start": "Starts at",
-  "session.minutes": "Minutes",
-  "session.timezone": "Time zone",
-  "session.remove": "Remove session",
-  "session.removeLabel": "Remove session {n}",
-  "session.removed": "Session {n} removed.",
-  "session.added": "Session {n} added.",
-  "session.full": "A room has at most 14 weekly sessions.",
-  "language.other": "Another language…",
-  "language.option": "{name} ({tag})",
-};
-const say = wordsFor(WORDS);
+// The words: the message catalogues (static/i18n/), under this prefix.
+const say = wordsFor("console.roomForm");
 
 let listed = null; // the room being edited as the API listed it; null for a new room
 let idTyped = false; // the id was typed: the name no longer suggests one

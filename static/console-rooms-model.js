@@ -6,37 +6,8 @@
 
 import { wordsFor } from "./console-words.js";
 
-// ---------- words (to move to the message catalogues) ----------
-const WORDS = {
-  "problem.id": "Give an id of lowercase letters, digits and hyphens (at most 63), starting " +
-    "with a letter or digit.",
-  "problem.name": "Give a name of at most 80 characters.",
-  "problem.category": "Give a category of at most 40 characters.",
-  "problem.description": "Give a description of at most 2,000 characters.",
-  "problem.language": "Give a language tag such as en, es or pt-BR.",
-  "problem.capacity": "Give a capacity: a whole number of members from 1 to 100.",
-  "problem.rules": "Give at least one ground rule, and at most 20.",
-  "problem.rule": "Rule {n} is longer than 500 characters.",
-  "problem.sessions": "A room has at most 14 weekly sessions.",
-  "problem.day": "Session {n}: choose a day.",
-  "problem.start": "Session {n}: give a start time such as 19:00.",
-  "problem.minutes": "Session {n}: give a length from 1 to 1,440 minutes.",
-  "problem.timezone": "Session {n}: choose a time zone.",
-  "day.Mon": "Mondays", "day.Tue": "Tuesdays", "day.Wed": "Wednesdays", "day.Thu": "Thursdays",
-  "day.Fri": "Fridays", "day.Sat": "Saturdays", "day.Sun": "Sundays",
-  "minutes": { one: "{count} minute", other: "{count} minutes" },
-  "hours": { one: "{count} hour", other: "{count} hours" },
-  "hoursMinutes": "{hours} {minutes}",
-  "session": "{day} at {start} for {length} ({timezone} time)",
-  "noSessions": "No weekly sessions",
-  "capacity": { one: "up to {count} member", other: "up to {count} members" },
-  "rules": { one: "{count} ground rule (version {version})",
-    other: "{count} ground rules (version {version})" },
-  "flag.requires_facilitator": "opens only with a facilitator",
-  "flag.one_at_a_time": "one at a time",
-  "flag.allow_contact_details": "contact details allowed",
-};
-const say = wordsFor(WORDS);
+// The words: the message catalogues (static/i18n/), under this prefix.
+const say = wordsFor("console.roomsModel");
 
 export const DAYS = Object.freeze(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]);
 export const FLAGS = Object.freeze(["requires_facilitator", "one_at_a_time",

@@ -13,40 +13,8 @@ import { wordsFor } from "./console-words.js";
 import { $, button, el } from "./dom.js";
 import { announce } from "./notices.js";
 
-// ---------- words (to move to the message catalogues) ----------
-const WORDS = {
-  "title.new": "New room",
-  "title.edit": "Edit: {name}",
-  "save.new": "Create room",
-  "save.edit": "Save changes",
-  "edit": "Edit",
-  "editLabel": "Edit {name}",
-  "archive": "Archive",
-  "archiveLabel": "Archive {name}",
-  "meta": "Id {id} · {category} · {language}",
-  "loadFailed": "The rooms could not be loaded.",
-  "created": "{name} is created. Members see it in the directory now.",
-  "notCreated": "The room was not created.",
-  "saved": "Changes to {name} are saved.",
-  "savedRules": "Changes to {name} are saved. Everyone in the room is asked to agree to " +
-    "the new ground rules before writing again.",
-  "notSaved": "The changes were not saved.",
-  "nothing": "Nothing has changed yet.",
-  "conflict": "Someone else changed this room while you were editing it. The form now shows " +
-    "the room as it is now: make your changes again, then save.",
-  "gone": "This room is no longer there: it may have been archived. Cancel to go back to " +
-    "the list.",
-  "check": { one: "Check this: {problems}", other: "Check these {count} things: {problems}" },
-  "archiveTitle": "Archive this room?",
-  "archiveConfirm": "Archive room",
-  "archiveWhat": "{name} closes now: everyone in it is told the room has closed and is " +
-    "taken out, and it leaves the member directory. Its id, {id}, can never be used again. " +
-    "Crisis alerts still open in it stay in the queue. This cannot be undone.",
-  "archived": "{name} is archived.",
-  "notArchived": "{name} was not archived.",
-  "closed": "{id} (archived)",
-};
-const say = wordsFor(WORDS);
+// The words: the message catalogues (static/i18n/), under this prefix.
+const say = wordsFor("console.rooms");
 
 const rooms = new Map(); // room id -> the room as the API listed it, in the list's order
 const rows = new Map(); // room id -> its list item and parts

@@ -1,20 +1,15 @@
-// The coordinator console's words, until the client has message catalogues: each console
-// module keeps its English strings in one `WORDS` object at its top (key -> text, with `{name}`
-// placeholders, or {one, other} plural forms chosen by `count`), in the shape a catalogue
-// takes, so they can be moved there whole. This turns such an object into `say(key, params)`.
-// Pure: no DOM, no network, no clock.
+// The coordinator console's words: each console module says its words with `say(key, params)`
+// from `wordsFor(prefix)`, reading the message catalogues (static/i18n/) under its own prefix
+// ("console.rooms.created"), in the language in force. Pure: no DOM, no network, no clock.
 
-const PLURALS = new Intl.PluralRules("en");
+import { hasKey, t } from "./i18n.js";
 
-/** `say(key, params)` for one module's `words`; an unknown key is said as itself. */
-export function wordsFor(words) {
-  return (key, params) => {
-    let entry = Object.hasOwn(words, key) ? words[key] : key;
-    if (entry && typeof entry === "object") {
-      const form = PLURALS.select(Number(params && params.count) || 0);
-      entry = Object.hasOwn(entry, form) ? entry[form] : entry.other;
-    }
-    return String(entry).replace(/\{(\w+)\}/g, (whole, name) =>
-      (params && Object.hasOwn(params, name) ? String(params[name] ?? "") : whole));
-  };
+/** `say(key, params)` for one module's words, the catalogue keys `<prefix>.<key>`. */
+export function wordsFor(prefix) {
+  return (key, params) => t(`${prefix}.${key}`, params);
+}
+
+/** True when the catalogues have `key` under `prefix`. */
+export function hasWords(prefix, key) {
+  return hasKey(`${prefix}.${key}`);
 }

@@ -6,7 +6,7 @@
 // words are console-model.js.
 
 import {
-  durationHours, errorSentence, expiryText, roomsText, signInLink, statusText,
+  durationHours, errorSentence, expiryText, roomsText, signInLink, statusOf, statusText,
 } from "./console-model.js";
 import { api, token } from "./console-api.js";
 import { clearAudit, loadAudit } from "./console-audit.js";
@@ -17,6 +17,7 @@ import { clearQueue, startQueue, stopQueue } from "./console-queue.js";
 import { clearRooms, showRooms } from "./console-rooms.js";
 import { COORD_KEY } from "./device.js";
 import { $, button, el } from "./dom.js";
+import { t } from "./i18n.js";
 import { announce } from "./notices.js";
 import { removeItem, setItem } from "./storage.js";
 
@@ -77,7 +78,7 @@ function signOut(text) {
   $("invite-link").value = "";
   hideOutcomes();
   showSignedIn(false);
-  say(text || "Signed out. The coordinator token is no longer kept in this tab.", Boolean(text));
+  say(text || t("console.signedOut"), Boolean(text));
   $("console-token").focus();
 }
 
@@ -87,16 +88,16 @@ async function signIn(ev) {
   if (!given) return;
   setItem("session", COORD_KEY, given);
   $("console-token").value = "";
-  say("Signing in…");
+  say(t("console.signingIn"));
   const answer = await api("GET", "/api/admin/facilitators");
   if (!answer.ok) {
     removeItem("session", COORD_KEY);
-    say(`You are not signed in. ${errorSentence(answer.status, answer.data)}`, true);
+    say(`${t("console.notSignedIn")} ${errorSentence(answer.status, answer.data)}`, true);
     $("console-token").focus();
     return;
   }
   showSignedIn(true);
-  say("Signed in.");
+  say(t("console.signedIn"));
   render(answer.data);
   loadRooms();
   startPolling();
@@ -111,12 +112,12 @@ function makeRow(record) {
   const status = el("span", { className: "badge fac-status" });
   const rooms = el("dd");
   const expires = el("dd");
-  const revoke = button("Revoke", () => askRevoke(row.record), { className:
+  const revoke = button("console.revoke", () => askRevoke(row.record), { className:
     "button small danger" });
   const item = el("li", { className: "console-fac", dataset: { id: record.id } },
     el("div", { className: "fac-head" }, name, status),
-    el("dl", { className: "fac-facts" }, el("dt", { text: "Rooms" }), rooms,
-      el("dt", { text: "Access until" }), expires),
+    el("dl", { className: "fac-facts" }, el("dt", { t: "console.invite.rooms" }), rooms,
+      el("dt", { t: "console.accessUntil" }), expires),
     revoke);
   const row = { item, name, status, rooms, expires, revoke, record };
   return row;
@@ -125,14 +126,14 @@ function makeRow(record) {
 function fillRow(row, record, now) {
   row.record = record;
   row.name.textContent = record.name;
-  const status = statusText(record, now);
-  row.status.textContent = status;
-  row.status.dataset.status = status.toLowerCase().replace(/\s+/g, "-");
+  const status = statusOf(record, now);
+  row.status.textContent = statusText(record, now);
+  row.status.dataset.status = status;
   row.rooms.textContent = roomsText(record.rooms, roomNames);
   row.expires.textContent = expiryText(record.expires, now);
-  const canRevoke = status !== "Revoked" && status !== "Expired";
+  const canRevoke = status !== "revoked" && status !== "expired";
   row.revoke.hidden = !canRevoke;
-  row.revoke.setAttribute("aria-label", `Revoke ${record.name}`);
+  row.revoke.setAttribute("aria-label", t("console.revoke.label", { name: record.name }));
 }
 
 function render(list) {
@@ -150,7 +151,7 @@ async function refresh() {
     const answer = await api("GET", "/api/admin/facilitators");
     if (!token()) return; // signed out meanwhile
     if (answer.ok) render(answer.data);
-    else refused(answer, "The list could not be updated.");
+    else refused(answer, t("console.list.failed"));
   } finally {
     loading = false;
   }
@@ -168,16 +169,15 @@ function stopPolling() {
 // ---------- revoking ----------
 
 async function askRevoke(record) {
-  const yes = await confirmFirst("Revoke this facilitator?", `${record.name} stops ` +
-    "facilitating at once, in every room, and their sign-in link stops working. This cannot " +
-    "be undone.", "Revoke access");
+  const yes = await confirmFirst(t("console.revoke.title"),
+    t("console.revoke.what", { name: record.name }), t("console.revoke.confirm"));
   if (!yes) return;
   const answer = await api("DELETE", `/api/admin/facilitators/${encodeURIComponent(record.id)}`);
   if (!answer.ok && answer.status !== 404) {
-    refused(answer, `${record.name}'s access was not revoked.`);
+    refused(answer, t("console.revoke.failed", { name: record.name }));
     return;
   }
-  say(`${record.name}'s access is revoked.`);
+  say(t("console.revoke.done", { name: record.name }));
   loadAudit(hooks);
   await refresh();
   const row = rows.get(record.id);
@@ -194,7 +194,7 @@ async function loadRooms() {
     rooms = await res.json();
   } catch {
     $("invite-room-list").replaceChildren(el("p", { className: "muted",
-      text: "The rooms could not be loaded. Reload the page to try again." }));
+      text: t("console.rooms.failed") }));
     return;
   }
   if (!Array.isArray(rooms)) return;
@@ -223,7 +223,7 @@ async function invite(ev) {
   ev.preventDefault();
   const name = $("invite-name").value.trim();
   if (!name) {
-    inviteProblem("Give the facilitator's name.");
+    inviteProblem(t("console.invite.noName"));
     $("invite-name").focus();
     return;
   }
@@ -231,29 +231,32 @@ async function invite(ev) {
   const rooms = some ? [...document.querySelectorAll("#invite-room-list input:checked")]
     .map((b) => b.value) : null;
   if (some && rooms.length === 0) {
-    inviteProblem("Tick at least one room, or choose all rooms.");
+    inviteProblem(t("console.invite.noRooms"));
     return;
   }
   const hours = durationHours($("invite-amount").value, $("invite-unit").value);
   if (hours === null) {
-    inviteProblem("Give a time of at least one hour and at most 90 days.");
+    inviteProblem(t("console.invite.badTime"));
     $("invite-amount").focus();
     return;
   }
   inviteProblem("");
   const answer = await api("POST", "/api/admin/facilitators", { name, rooms, hours });
   if (!answer.ok || !answer.data || typeof answer.data.token !== "string") {
-    if (answer.status === 401 || answer.status === 403) refused(answer, "Nobody was invited.");
-    else inviteProblem(`Nobody was invited. ${errorSentence(answer.status, answer.data)}`);
+    if (answer.status === 401 || answer.status === 403) {
+      refused(answer, t("console.invite.failed"));
+    } else {
+      inviteProblem(`${t("console.invite.failed")} ${errorSentence(answer.status, answer.data)}`);
+    }
     return;
   }
   const made = answer.data;
   $("invite-link").value = signInLink(location.origin, made.token);
-  $("invite-result-about").textContent = `${made.name}: ${roomsText(made.rooms, roomNames)}. ` +
-    `Access until ${expiryText(made.expires, Date.now())}.`;
+  $("invite-result-about").textContent = t("console.invite.made", { name: made.name,
+    rooms: roomsText(made.rooms, roomNames), until: expiryText(made.expires, Date.now()) });
   $("invite-result").hidden = false;
   $("invite-form").reset();
-  say(`Sign-in link made for ${made.name}. Copy it and send it to them privately.`);
+  say(t("console.link.made", { name: made.name }));
   $("invite-result-title").focus();
   refresh();
   loadAudit(hooks);
@@ -270,7 +273,7 @@ async function copyLink() {
     input.focus();
     input.select();
   }
-  say(copied ? "Link copied." : "The link is selected: copy it with your keyboard or menu.");
+  say(t(copied ? "console.link.copied" : "console.link.selected"));
 }
 
 function inviteDone() {

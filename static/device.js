@@ -13,6 +13,10 @@ export const AGREED_PREFIX = "psc.agreed."; // sessionStorage: rules version agr
 // the default (this device). A preference, never an identity: it is the same for everyone
 // who chose it, and links to no member.
 export const SCOPE_KEY = "psc.identity-scope";
+// localStorage: preferences the person chose on this page, links to no member: the interface
+// language ("en", "es") and the country whose crisis lines come first (ISO 3166-1 alpha-2).
+export const LANGUAGE_KEY = "psc.language";
+export const COUNTRY_KEY = "psc.country";
 
 // Storage can be missing or throw (blocked cookies, private modes, a full quota): the client
 // then works without persistence, so every access goes through these.

@@ -4,29 +4,24 @@
 
 import { FAC_KEY } from "./device.js";
 import { $, button, el } from "./dom.js";
-import { fmtTime, fmtUntil, parseTime, plural } from "./format.js";
+import { fmtTime, fmtUntil, parseTime } from "./format.js";
+import { localize, t, words } from "./i18n.js";
 import { request } from "./network.js";
-import { announce, facAlert, facStatus, setNotice } from "./notices.js";
+import { announce, facAlert, facStatus, failed, setNotice } from "./notices.js";
 import { talkPrivately } from "./private.js";
 import { handleOf, shownText } from "./room-model.js";
 import { S } from "./state.js";
 import { getItem } from "./storage.js";
 
+// Each action's words are catalogue keys under `mod.<action>.`: title, about ({who}), confirm,
+// and the reason field's label where there is one.
 const MOD = {
-  mute: { title: "Mute", about: (h) => `${h} will still read the room but can't write.`,
-    minutes: true, reason: "Reason (shown to them)", confirm: "Mute" },
-  unmute: { title: "Unmute", about: (h) => `${h} will be able to write again.`,
-    confirm: "Unmute" },
-  remove: { title: "Remove", about: (h) => `${h} leaves the room now and can't come back ` +
-    "for the time you choose.", minutes: true, reason: "Reason (shown to them)",
-    confirm: "Remove" },
-  flag: { title: "Flag for follow-up", about: (h) => `A private note about ${h}, for ` +
-    "facilitators only.", reason: "Note (facilitators only)", required: true,
-    confirm: "Flag" },
-  delete: { title: "Delete message", about: (h) => `The message from ${h} disappears for ` +
-    "everyone. The audit log keeps a record of the action.", confirm: "Delete" },
-  end_session: { title: "End session", about: () => "The conversation is cleared for " +
-    "everyone and the session ends.", confirm: "End session" },
+  mute: { minutes: true, reason: "mod.reason.shown" },
+  unmute: {},
+  remove: { minutes: true, reason: "mod.reason.shown" },
+  flag: { reason: "mod.reason.note", required: true },
+  delete: {},
+  end_session: {},
 };
 
 /** The action dialog for `target` ({action, participant?, messageId?, handle?}). */
@@ -36,17 +31,18 @@ export function openMod(target) {
   const spec = MOD[target.action];
   const dialog = $("mod-dialog");
   const who = target.handle || (target.participant ? handleOf(cur, target.participant) : "");
-  $("mod-title").textContent = who && target.action !== "end_session" ?
-    `${spec.title}: ${who}` : spec.title;
-  $("mod-about").textContent = spec.about(who);
+  const key = `mod.${target.action}`;
+  localize($("mod-title"), who && target.action !== "end_session" ?
+    words("mod.titleWho", { title: words(`${key}.title`), who }) : words(`${key}.title`));
+  localize($("mod-about"), words(`${key}.about`, { who }));
   $("mod-minutes-row").hidden = !spec.minutes;
   $("mod-reason-row").hidden = !spec.reason;
-  $("mod-reason-label").textContent = spec.reason || "";
+  localize($("mod-reason-label"), spec.reason ? words(spec.reason) : () => "");
   const reasonInput = $("mod-reason");
   reasonInput.value = "";
   reasonInput.required = Boolean(spec.required);
   $("mod-minutes").value = "15";
-  $("mod-confirm").textContent = spec.confirm;
+  localize($("mod-confirm"), words(`${key}.confirm`));
   $("mod-confirm").className = ["remove", "delete", "end_session"].includes(target.action) ?
     "button danger" : "button";
   const opener = document.activeElement;
@@ -68,20 +64,16 @@ export function openMod(target) {
       if (target.action === "remove") cur.participants.delete(target.participant);
       renderParticipants(cur);
       facStatus(done(target.action, who, minutes));
-    }, (err) => facAlert(`${spec.title} did not work: ${err.message || err.code}.`));
+    }, (err) => facAlert(failed(err, "mod.failed", { title: words(`${key}.title`) })));
   };
   dialog.returnValue = "";
   dialog.showModal();
 }
 
 function done(action, who, minutes) {
-  const dur = minutes >= 60 ? plural(Math.round(minutes / 60), "hour") :
-    plural(minutes, "minute");
-  return {
-    mute: `${who} is muted for ${dur}.`, unmute: `${who} can write again.`,
-    remove: `${who} was removed for ${dur}.`, flag: "Flag saved.",
-    delete: "Message deleted.", end_session: "The session has ended.",
-  }[action];
+  const duration = minutes >= 60 ? words("time.hours", { count: Math.round(minutes / 60) }) :
+    words("time.minutes", { count: minutes });
+  return words(`mod.${action}.done`, { who, duration });
 }
 
 export function renderParticipants(cur) {
@@ -94,73 +86,78 @@ export function renderParticipants(cur) {
       const until = cur.muting.get(p.participant);
       const muted = (until && until > Date.now()) || p.muted === true;
       const info = el("div", { className: "p-info" },
-        el("span", { className: "p-handle", text: String(p.handle) + (self ? " (you)" : "") }),
-        p.role === "facilitator" ? el("span", { className: "badge fac", text: "Facilitator" })
-          : null,
-        p.listening ? el("span", { className: "badge", text: "Listening" }) : null,
-        muted ? el("span", { className: "badge warn", text: until ?
-          `Muted until ${fmtUntil(until)}` : "Muted" }) : null);
+        self ? el("span", { className: "p-handle", t: "msg.you",
+          args: { handle: String(p.handle) } }) :
+          el("span", { className: "p-handle", text: String(p.handle) }),
+        p.role === "facilitator" ? el("span", { className: "badge fac",
+          t: "msg.badge.facilitator" }) : null,
+        p.listening ? el("span", { className: "badge", t: "panel.listening" }) : null,
+        muted ? el("span", { className: "badge warn", t: until ? "panel.mutedUntil" :
+          "panel.muted", args: { time: () => fmtUntil(until, Date.now()) } }) : null);
       const li = el("li", { className: "participant", dataset: { participant: p.participant } },
         info);
       if (!self && p.role !== "facilitator" && S.role === "facilitator") {
         const h = String(p.handle);
         const target = { participant: p.participant, handle: h };
+        const args = { handle: h };
         li.append(el("div", { className: "p-actions" },
-          button("Mute", () => openMod({ ...target, action: "mute" }),
-            { ariaLabel: `Mute ${h}` }),
-          button("Unmute", () => openMod({ ...target, action: "unmute" }),
-            { ariaLabel: `Unmute ${h}` }),
-          button("Remove", () => openMod({ ...target, action: "remove" }),
-            { className: "button small danger", ariaLabel: `Remove ${h}` }),
-          button("Flag", () => openMod({ ...target, action: "flag" }),
-            { ariaLabel: `Flag ${h}` }),
-          button("Talk privately", () => talkPrivately(cur, p.participant, h),
-            { ariaLabel: `Talk privately with ${h}` })));
+          button("mod.mute.title", () => openMod({ ...target, action: "mute" }),
+            { label: "panel.mute.label", args }),
+          button("mod.unmute.title", () => openMod({ ...target, action: "unmute" }),
+            { label: "panel.unmute.label", args }),
+          button("mod.remove.title", () => openMod({ ...target, action: "remove" }),
+            { className: "button small danger", label: "panel.remove.label", args }),
+          button("msg.flag", () => openMod({ ...target, action: "flag" }),
+            { label: "panel.flag.label", args }),
+          button("panel.talk", () => talkPrivately(cur, p.participant, h),
+            { label: "panel.talk.label", args })));
       }
       return li;
     });
   list.replaceChildren(...rows);
 }
 
-export function kindLabel(kind) {
-  return { report: "Report", flag: "Flag", alert: "Crisis alert" }[kind] || "Item";
+/** The catalogue key of a queue item's kind: a report, a flag, a crisis alert. */
+export function kindKey(kind) {
+  return ["report", "flag", "alert"].includes(kind) ? `queue.kind.${kind}` : "queue.kind.item";
 }
 
 export function renderQueue(cur) {
   const items = [...cur.queue.values()].filter((i) => i.status !== "resolved");
   const rows = items.map((item) => {
-    const about = [];
-    if (item.participant) about.push(`about ${handleOf(cur, item.participant)}`);
+    const about = item.participant ? handleOf(cur, item.participant) : null;
     const msgId = item.message_id !== undefined && item.message_id !== null ?
       Number(item.message_id) : null;
     const msg = msgId !== null ? cur.items.get(msgId) : null;
     const at = parseTime(item.at);
     const li = el("li", { className: `queue-item ${item.kind || ""}`,
       dataset: { item: String(item.id) } },
-      el("p", {}, el("strong", { text: kindLabel(item.kind) }),
-        ` ${about.join(" ")}${at ? ` · ${fmtTime(at)}` : ""}`),
+      // "{kind}" places the kind's own (bold) element first.
+      el("p", { say: () => ["{kind}", about ? t("queue.about", { who: about }) : "",
+        at ? `· ${fmtTime(at)}` : ""].filter(Boolean).join(" ") },
+      el("strong", { t: kindKey(item.kind), dataset: { slot: "kind" } })),
       msg ? el("blockquote", { className: "quote",
         text: shownText(cur, msgId).slice(0, 160) }) : null,
       item.note ? el("p", { className: "muted", text: String(item.note) }) : null);
     const actions = el("div", { className: "p-actions" });
     if (item.kind === "alert" && item.participant) {
       const h = handleOf(cur, item.participant);
-      actions.append(button("Talk privately", () => talkPrivately(cur,
-        String(item.participant), h), { ariaLabel: `Talk privately with ${h}` }));
+      actions.append(button("panel.talk", () => talkPrivately(cur,
+        String(item.participant), h), { label: "panel.talk.label", args: { handle: h } }));
     }
     if (msg) {
-      actions.append(button("Show message", () => {
+      actions.append(button("msg.cw.show", () => {
         msg.scrollIntoView({ block: "center" });
         msg.focus();
       }));
     }
-    actions.append(button("Resolve", () => request({ type: "resolve", room: cur.id,
+    actions.append(button("queue.resolve", () => request({ type: "resolve", room: cur.id,
       item: item.id }, () => {
       cur.queue.delete(String(item.id));
       renderQueue(cur);
-      facStatus("Resolved.");
-    }, (err) => facAlert(`Resolve did not work: ${err.message || err.code}.`)),
-    { className: "button small", ariaLabel: `Resolve ${kindLabel(item.kind).toLowerCase()}` }));
+      facStatus(words("queue.resolved"));
+    }, (err) => facAlert(failed(err, "queue.resolveFailed"))),
+    { className: "button small", label: `${kindKey(item.kind)}.resolve` }));
     li.append(actions);
     return li;
   });
@@ -180,7 +177,7 @@ export const FACILITATOR_HANDLERS = {
     if (f.item && f.item.id !== undefined) {
       cur.queue.set(String(f.item.id), f.item);
       renderQueue(cur);
-      facStatus(`New ${kindLabel(f.item.kind).toLowerCase()} in the queue.`);
+      facStatus(words(`${kindKey(f.item.kind)}.new`));
     }
   },
   resolved: (f, cur) => {
@@ -188,30 +185,40 @@ export const FACILITATOR_HANDLERS = {
     cur.queue.delete(String(id));
     renderQueue(cur);
   },
-  reported: (f) => facStatus(`A member reported ${f.message_id ? "a message" : "a participant"}.`),
-  flagged: () => facStatus("Flag saved."),
+  reported: (f) => facStatus(words(f.message_id ? "queue.reported.message" :
+    "queue.reported.participant")),
+  flagged: () => facStatus(words("mod.flag.done")),
   alert: onAlert,
   audit_log: onAuditLog,
 };
 
 function onAlert(f, cur) {
   if (S.role !== "facilitator") return;
-  const who = f.participant ? handleOf(cur, f.participant) : "someone";
+  const who = f.participant ? handleOf(cur, f.participant) : () => t("msg.someone");
   const msg = cur.items.get(Number(f.message_id));
   if (msg) msg.classList.add("alerted");
-  facAlert(`Crisis language alert: a message from ${who} may need your attention.`);
+  facAlert(words("queue.alert", { who }));
+}
+
+// An audit entry's action is the frame that caused it (a code): said in words, an unknown
+// one as it came.
+const AUDITED = ["mute", "unmute", "remove", "flag", "delete", "slow", "lock", "unlock", "pause",
+  "resume", "announce", "end_session", "private_open", "private_close", "resolve"];
+function auditAction(action) {
+  return AUDITED.includes(action) ? t(`audit.action.${action}`) : String(action || "");
 }
 
 function onAuditLog(f, cur) {
   const rows = (Array.isArray(f.entries) ? f.entries : []).map((e) => {
     const at = parseTime(e.at);
-    const parts = [at ? fmtUntil(at) : "", String(e.by || ""), String(e.action || "")];
-    if (e.participant) parts.push(handleOf(cur, e.participant));
-    if (e.message_id !== undefined && e.message_id !== null) parts.push(`message ${e.message_id}`);
-    return el("li", {}, el("span", { text: parts.filter(Boolean).join(" · ") }),
+    const parts = () => [at ? fmtUntil(at, Date.now()) : "", String(e.by || ""),
+      auditAction(e.action), e.participant ? handleOf(cur, e.participant) : "",
+      e.message_id !== undefined && e.message_id !== null ?
+        t("audit.message", { id: String(e.message_id) }) : ""].filter(Boolean).join(" · ");
+    return el("li", {}, el("span", { say: parts }),
       e.reason ? el("span", { className: "muted", text: ` — ${e.reason}` }) : null);
   });
-  if (rows.length === 0) rows.push(el("li", { className: "muted", text: "No actions yet." }));
+  if (rows.length === 0) rows.push(el("li", { className: "muted", t: "audit.none" }));
   $("audit-list").replaceChildren(...rows);
   $("audit").hidden = false;
 }
@@ -224,10 +231,10 @@ export function roomFrame(type, extra, doneText, control) {
     if (err.code === "unknown_type" && control) {
       // An older server without this action: say so once and put the control away.
       control.disabled = true;
-      facAlert("This server does not support that action yet.");
+      facAlert(words("panel.unsupported"));
       return;
     }
-    facAlert(`That did not work: ${err.message || err.code}.`);
+    facAlert(failed(err));
   });
 }
 
@@ -243,12 +250,13 @@ export function updateFacilitatorSignin(problem) {
       p = el("p", { id: "fac-problem", className: "notice warn" });
       $("fac-signed-out").prepend(p);
     }
-    p.textContent = problem;
+    localize(p, problem);
   }
 }
 
-export function showFacilitatorNotice(text) {
-  if (S.cur) setNotice("fac-token", text, "warn", true);
-  announce(text);
-  updateFacilitatorSignin(text);
+/** A notice about this tab's facilitator sign-in: `say` is words (i18n.js). */
+export function showFacilitatorNotice(say) {
+  if (S.cur) setNotice("fac-token", say, "warn", true);
+  announce(say);
+  updateFacilitatorSignin(say);
 }

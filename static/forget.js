@@ -5,6 +5,7 @@
 import * as Device from "./device.js";
 import { stopRoomsPoll } from "./directory.js";
 import { $, body } from "./dom.js";
+import { localize, setText, words } from "./i18n.js";
 import { setConn } from "./network.js";
 import { S } from "./state.js";
 import { store } from "./storage.js";
@@ -65,7 +66,7 @@ function forgetDevice(fromOtherTab) {
   }
   for (const id of ["my-handle", "room-title", "room-desc", "room-members",
     "composer-status", "hand-status", "turn-status", "fac-panel-status", "report-quote"]) {
-    $(id).textContent = "";
+    setText($(id), "");
   }
   for (const field of document.querySelectorAll("textarea, input[type=text], " +
     "input[type=search]")) field.value = "";
@@ -78,8 +79,7 @@ function forgetDevice(fromOtherTab) {
   body.dataset.roomState = "none";
   setConn("left");
   // Said only when true: a browser that refused a removal gets the honest heading instead.
-  $("left-title").textContent = left.length === 0 ? "Nothing about you is left on this " +
-    "device" : "Some of what this site kept could not be removed";
+  localize($("left-title"), words(left.length === 0 ? "left.title" : "left.title.partly"));
   $("left-problem").hidden = left.length === 0;
   showView("left");
   $("left-title").focus();

@@ -1,11 +1,13 @@
 // Saying hello on a new socket, and what to do with a token the server refuses: the plans are
 // tried in order on `unauthorized`, so the client works out which token was bad and keeps
-// the one the server gives.
+// the one the server gives. The member's country goes with it, only to pick crisis lines.
 
 import * as Device from "./device.js";
 import { loadRooms } from "./directory.js";
 import { $, body } from "./dom.js";
 import { showFacilitatorNotice, updateFacilitatorSignin } from "./facilitator.js";
+import { memberCountry } from "./help.js";
+import { words } from "./i18n.js";
 import { send, setConn } from "./network.js";
 import { joinRoom } from "./room.js";
 import { S } from "./state.js";
@@ -27,7 +29,11 @@ export function startHello() {
 }
 
 function sendHello() {
-  send({ type: "hello", ...S.helloPlans[S.helloIndex], ref: "hello" });
+  // `country` (when known) makes the `support` frame list that country's lines first; the
+  // server uses it for nothing else and keeps it nowhere.
+  const country = memberCountry();
+  send({ type: "hello", ...S.helloPlans[S.helloIndex], ...(country ? { country } : {}),
+    ref: "hello" });
 }
 
 /** An `error` answering the hello: on `unauthorized`, the next plan. */
@@ -42,8 +48,7 @@ export function onWelcome(f) {
   const plan = S.helloPlans[S.helloIndex] || {};
   if (S.helloHad.fac && !plan.facilitator_token) {
     removeItem("session", Device.FAC_KEY);
-    showFacilitatorNotice("Your facilitator token was not accepted (it may have expired). " +
-      "You are here as a member.");
+    showFacilitatorNotice(words("signin.refused"));
   }
   // Kept where the person chose (this device, or this tab only), read afresh: another tab
   // may have changed the choice since this one loaded.

@@ -7,14 +7,17 @@ import { readFragment } from "./console-model.js";
 import { showCw, showMuted, submitMessage, updateComposer } from "./composer.js";
 import { handle } from "./dispatch.js";
 import * as Device from "./device.js";
-import { loadRooms, startRoomsPoll } from "./directory.js";
-import { $, openHelp } from "./dom.js";
+import { loadRooms, startRoomsPoll, wireDirectory } from "./directory.js";
+import { $ } from "./dom.js";
 import { openMod, roomFrame, updateFacilitatorSignin } from "./facilitator.js";
 import { listenToOtherTabs, openForget } from "./forget.js";
 import { startHello } from "./hello.js";
+import { openHelp, wireHelp } from "./help.js";
+import { localize, words } from "./i18n.js";
+import { startLanguage } from "./language.js";
 import { wireMood } from "./mood.js";
 import { configure, connect, reconnectNow, request, retryNow, setConn } from "./network.js";
-import { announce, clearNotice, facAlert, facStatus, setNotice } from "./notices.js";
+import { announce, clearNotice, facAlert, facStatus, failed, setNotice } from "./notices.js";
 import { agree, enterRoom, leaveRoom } from "./room.js";
 import { showRules } from "./room-view.js";
 import { S } from "./state.js";
@@ -56,14 +59,14 @@ function takeSignInLink(token) {
   history.replaceState(null, "", `${location.pathname}${location.search}`);
   updateFacilitatorSignin();
   $("fac-details").open = true;
-  announce("You are signed in as a facilitator in this tab.");
+  announce(words("signin.signedIn"));
   if (S.ws) reconnectNow();
 }
 
 // The "remember me only in this tab" box shows the choice in force; `said` is read out.
 function showScope(said) {
   $("tab-only").checked = Device.scopeOf(store("local")) === "tab";
-  if (said) $("tab-only-status").textContent = said;
+  if (said) localize($("tab-only-status"), said);
 }
 
 function wireMember() {
@@ -113,9 +116,8 @@ function wireDevice() {
   $("tab-only").addEventListener("change", () => {
     const want = $("tab-only").checked ? "tab" : "device";
     const got = Device.setScope(store("local"), store("session"), want);
-    showScope(got === want ? (got === "tab" ? "Now remembered in this tab only. Closing " +
-      "it forgets you." : "Now remembered on this device.") :
-      "This browser does not let the site keep that setting.");
+    showScope(words(got !== want ? "device.scope.refused" : got === "tab" ? "device.scope.tab" :
+      "device.scope.device"));
   });
   // Another tab changed the choice: show it here too.
   window.addEventListener("storage", (ev) => {
@@ -142,18 +144,18 @@ function wireFacilitator() {
   });
   $("slow-apply").addEventListener("click", () => {
     const seconds = Number($("slow-select").value);
-    roomFrame("slow", { seconds }, seconds ? `Slow mode set to ${seconds} seconds.` :
-      "Slow mode is off.");
+    roomFrame("slow", { seconds }, seconds ? words("panel.slow.done", { count: seconds }) :
+      words("panel.slow.offDone"));
   });
   $("lock-toggle").addEventListener("click", () => {
     const locked = S.cur && S.cur.locked;
-    roomFrame(locked ? "unlock" : "lock", {}, locked ? "The room is unlocked." :
-      "The room is locked.");
+    roomFrame(locked ? "unlock" : "lock", {}, words(locked ? "panel.unlocked" :
+      "panel.locked"));
   });
   $("pause-toggle").addEventListener("click", () => {
     const paused = S.cur && S.cur.paused;
-    roomFrame(paused ? "resume" : "pause", {}, paused ? "The room has resumed." :
-      "The room is paused.", $("pause-toggle"));
+    roomFrame(paused ? "resume" : "pause", {}, words(paused ? "panel.resumed" :
+      "panel.paused"), $("pause-toggle"));
   });
   $("announce-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -161,10 +163,11 @@ function wireFacilitator() {
     if (!text || !S.cur) return;
     request({ type: "announce", room: S.cur.id, text }, () => {
       $("announce-text").value = "";
-      facStatus("Announcement sent.");
-    }, (err) => facAlert(`The announcement was not sent: ${err.message || err.code}.`));
+      facStatus(words("panel.announce.sent"));
+    }, (err) => facAlert(failed(err, "panel.announce.failed")));
   });
-  $("audit-load").addEventListener("click", () => roomFrame("audit", {}, "Audit log loaded."));
+  $("audit-load").addEventListener("click", () => roomFrame("audit", {},
+    words("panel.audit.loaded")));
   $("end-session").addEventListener("click", () => openMod({ action: "end_session" }));
 }
 
@@ -186,7 +189,7 @@ function wirePage() {
       if (cur.mutedUntil <= Date.now()) {
         cur.mutedUntil = null;
         clearNotice("muted");
-        setNotice("unmuted", "Your mute has ended. You can write again.", "info", true);
+        setNotice("unmuted", words("mute.ended"), "info", true);
       } else {
         showMuted(cur, cur.muteReason);
       }
@@ -195,8 +198,11 @@ function wirePage() {
   }, 15000);
 }
 
+startLanguage();
 configure({ opened: startHello, received: handle, changed: updateComposer });
 wireMember();
+wireDirectory();
+wireHelp();
 wireDevice();
 wireFacilitator();
 wireMood();

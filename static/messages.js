@@ -2,11 +2,12 @@
 // each message's actions (Report for a member; Flag and Delete for a facilitator).
 
 import { $, button, el } from "./dom.js";
+import { t } from "./i18n.js";
 import { openMod } from "./facilitator.js";
 import { renderMessage } from "./message-item.js";
 import * as recovery from "./recovery.js";
 import { openReport } from "./report.js";
-import { addMessage, clearMessages, DELETED_TEXT, deleteMessage } from "./room-model.js";
+import { addMessage, clearMessages, DELETED_KEY, deleteMessage } from "./room-model.js";
 import { S } from "./state.js";
 
 export function resetLog(cur) {
@@ -52,18 +53,19 @@ export function addMessages(cur, frames, live) {
 function messageActions(cur, m) {
   const actions = [];
   const own = m.participant === cur.participant;
-  const who = String(m.handle || "someone");
+  const args = { who: String(m.handle || t("msg.someone")) };
+  const who = args.who;
   if (S.role === "facilitator") {
     actions.push(
-      button("Flag", () => openMod({ action: "flag", messageId: m.id, handle: who,
-        text: m.text }), { className: "link-button", ariaLabel: `Flag message from ${who}` }),
-      button("Delete", () => openMod({ action: "delete", messageId: m.id, handle: who,
-        text: m.text }), { className: "link-button danger-text",
-        ariaLabel: `Delete message from ${who}` }),
+      button("msg.flag", () => openMod({ action: "flag", messageId: m.id, handle: who,
+        text: m.text }), { className: "link-button", label: "msg.flag.label", args }),
+      button("msg.delete", () => openMod({ action: "delete", messageId: m.id, handle: who,
+        text: m.text }), { className: "link-button danger-text", label: "msg.delete.label",
+        args }),
     );
   } else if (!own) {
-    actions.push(button("Report", () => openReport(cur, m), { className: "link-button",
-      ariaLabel: `Report message from ${who}` }));
+    actions.push(button("msg.report", () => openReport(cur, m), { className: "link-button",
+      label: "msg.report.label", args }));
   }
   return actions;
 }
@@ -82,7 +84,7 @@ export function markDeleted(cur, messageId) {
   if (!deleteMessage(cur, messageId)) return;
   const li = cur.items.get(Number(messageId));
   li.classList.add("deleted");
-  li.querySelector(".msg-body").replaceChildren(el("p", { className: "msg-text",
-    text: DELETED_TEXT }));
+  li.querySelector(".msg-body").replaceChildren(el("p", { className: "msg-text msg-deleted",
+    t: DELETED_KEY }));
   li.querySelector(".msg-actions").replaceChildren();
 }

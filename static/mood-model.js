@@ -3,38 +3,22 @@
 // and a `mood_summary` as rows to show. No DOM, network or clock, so `node --test tests/static/`
 // tests them as the page uses them.
 
-// i18n: every word of the check-in prompt and the facilitator's summary, in one object, to be
-// moved into the message catalogues (static/i18n*) once they land.
-export const MOOD_TEXT = Object.freeze({
-  question: "How are you feeling right now?",
-  questionLeaving: "Before you go: how are you feeling right now?",
-  questionEnded: "The session has ended. How are you feeling now?",
-  note: "Optional, and anonymous: only the number of people who chose each face is kept, " +
-    "never who chose it.",
-  skip: "Skip",
-  skipLeaving: "Skip and leave",
-  thanks: "Thank you. Your answer is counted without your name.",
-  already: "You already answered this for this session. Thank you.",
-  closed: "That question has closed.",
-  notSent: "Your answer could not be sent. You can try again.",
-  values: ["Very low", "Low", "Okay", "Good", "Very good"],
-  // The facilitator panel.
-  summaryTitle: "Check-ins",
-  summaryAbout: "How people felt at the start and at the end of this session. Counts only, " +
-    "shown once at least 5 people answered.",
-  summaryShow: "Show check-in counts",
-  summaryNow: "This session so far",
-  summaryEnded: "The session that just ended",
-  summaryStart: "Start",
-  summaryEnd: "End",
-  summaryTooFew: "Not enough answers yet (fewer than 5)",
-  summaryAnswers: "Total",
-  summaryLoaded: "Check-in counts shown.",
-  summaryFailed: "The check-in counts could not be loaded.",
-});
+import { t } from "./i18n.js";
 
-/** The five answers, worst first: `value` is what the wire carries (1..5). */
-export const FACES = Object.freeze(MOOD_TEXT.values.map((label, i) => ({ value: i + 1, label })));
+// Every word of the check-in prompt and the facilitator's summary, from the message catalogues
+// (keys "mood.<name>"), read when they are shown, so they are in the language in force.
+const MOOD_KEYS = Object.freeze([
+  "question", "questionLeaving", "questionEnded", "note", "skip", "skipLeaving", "thanks",
+  "already", "closed", "notSent", "summaryTitle", "summaryAbout", "summaryShow", "summaryNow",
+  "summaryEnded", "summaryStart", "summaryEnd", "summaryTooFew", "summaryAnswers",
+  "summaryLoaded", "summaryFailed",
+]);
+export const MOOD_TEXT = Object.freeze(Object.defineProperties({}, Object.fromEntries(
+  MOOD_KEYS.map((name) => [name, { enumerable: true, get: () => t(`mood.${name}`) }]))));
+
+/** The five answers, worst first: `value` is what the wire carries (1..5), `label` its words. */
+export const FACES = Object.freeze([1, 2, 3, 4, 5].map((value) => Object.freeze({
+  value, get label() { return t(`mood.value.${value}`); } })));
 
 /**
  * The mouth of the face for `value` (an SVG path in a 40 × 40 box): a frown for 1, a straight

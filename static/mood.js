@@ -4,6 +4,7 @@
 // (`mood_summary`). The words and the rules of when to ask are mood-model.js.
 
 import { $, button, el } from "./dom.js";
+import { errorText, localize, t } from "./i18n.js";
 import {
   FACES, MOOD_TEXT, askedKey, mouthPath, promptWords, refusalText, shouldAsk, summaryRows,
 } from "./mood-model.js";
@@ -37,14 +38,14 @@ function faceIcon(value) {
 function build() {
   if (prompt) return prompt;
   const question = el("h2", { id: "mood-question", className: "mood-question", tabindex: "-1" });
-  const note = el("p", { id: "mood-note", className: "muted mood-note", text: MOOD_TEXT.note });
+  const note = el("p", { id: "mood-note", className: "muted mood-note", say: () => MOOD_TEXT.note });
   const faces = FACES.map((f) => el("button", { type: "button", className: "mood-face",
     dataset: { value: String(f.value) }, onclick: () => answer(f.value) },
-  faceIcon(f.value), el("span", { className: "mood-label", text: f.label })));
+  faceIcon(f.value), el("span", { className: "mood-label", say: () => f.label })));
   const row = el("div", { className: "mood-faces", role: "group",
     "aria-labelledby": "mood-question", "aria-describedby": "mood-note", onkeydown: arrows },
   ...faces);
-  const skip = button(MOOD_TEXT.skip, () => skipped(), { className: "link-button mood-skip" });
+  const skip = button("mood.skip", () => skipped(), { className: "link-button mood-skip" });
   const box = el("section", { id: "mood", className: "mood", "aria-labelledby": "mood-question",
     hidden: true }, question, note, row, skip);
   $("identity").after(box);
@@ -70,9 +71,8 @@ function asked(room, epoch, when) {
 
 function show(moment, room, epoch, when) {
   const p = build();
-  const words = promptWords(moment);
-  p.question.textContent = words.question;
-  p.skip.textContent = words.skip;
+  localize(p.question, () => promptWords(moment).question);
+  localize(p.skip, () => promptWords(moment).skip);
   p.box.dataset.moment = moment;
   open = { room, epoch, when, moment };
   p.box.hidden = false;
@@ -158,9 +158,9 @@ function buildSummary() {
   if (summary) return summary;
   const out = el("div", { className: "mood-summary", id: "mood-summary" });
   const section = el("section", { "aria-labelledby": "mood-sum-title", className: "mood-panel" },
-    el("h3", { id: "mood-sum-title", text: MOOD_TEXT.summaryTitle }),
-    el("p", { className: "muted", text: MOOD_TEXT.summaryAbout }),
-    button(MOOD_TEXT.summaryShow, askSummary, { className: "button small secondary" }), out);
+    el("h3", { id: "mood-sum-title", say: () => MOOD_TEXT.summaryTitle }),
+    el("p", { className: "muted", say: () => MOOD_TEXT.summaryAbout }),
+    button("mood.summaryShow", askSummary, { className: "button small secondary" }), out);
   $("fac-panel").insertBefore(section, $("audit"));
   summary = { section, out };
   return summary;
@@ -170,7 +170,7 @@ function askSummary() {
   const cur = S.cur;
   if (!cur) return;
   request({ type: "mood_summary", room: cur.id }, () => {},
-    (err) => facAlert(`${MOOD_TEXT.summaryFailed} ${err.message || err.code}.`));
+    (err) => facAlert(() => t("mood.summaryFailed", { error: () => errorText(err.code) })));
 }
 
 function renderSummary(f) {

@@ -3,6 +3,7 @@
 // frame is given by main.js (`configure`), so this module knows no view.
 
 import { $, body } from "./dom.js";
+import { localize, words } from "./i18n.js";
 import { showError } from "./notices.js";
 import { S } from "./state.js";
 
@@ -20,14 +21,7 @@ export function configure(given) {
 export function setConn(state) {
   S.conn = state;
   body.dataset.state = state;
-  const label = {
-    connecting: "Connecting…",
-    connected: "Connected",
-    reconnecting: "Reconnecting…",
-    offline: "Offline: we will reconnect when you are back online",
-    left: "Not connected",
-  }[state];
-  $("conn-text").textContent = label;
+  localize($("conn-text"), words(`conn.${state}`));
   $("conn-retry").hidden = state !== "reconnecting" && state !== "offline";
   hooks.changed();
 }

@@ -1,12 +1,16 @@
 // What the person is told: the assertive live region, the notices above the conversation, the
-// status line under the composer, and the facilitator panel's status line.
+// status line under the composer, and the facilitator panel's status line. Words come as
+// functions (i18n.js `words`), so what stands on screen follows a change of language.
 
 import { $, button, el } from "./dom.js";
+import { errorText, localize, words } from "./i18n.js";
 import { S } from "./state.js";
 
 let alertTimer = null; // the pending write of the live region
-export function announce(text) {
+/** Read `say` (words, or a function returning them) out at once. */
+export function announce(say) {
   // Assertive: read at once. Cleared first so the same words are read again.
+  const text = typeof say === "function" ? say() : say;
   const box = $("alerts");
   box.textContent = "";
   clearTimeout(alertTimer);
@@ -14,7 +18,7 @@ export function announce(text) {
 }
 
 /** A notice above the conversation, one per `key` (set again, it is replaced in place). */
-export function setNotice(key, text, level, dismissible, extra) {
+export function setNotice(key, say, level, dismissible, extra) {
   const box = $("room-notices");
   let n = box.querySelector(`[data-key="${key}"]`);
   if (!n) {
@@ -22,11 +26,11 @@ export function setNotice(key, text, level, dismissible, extra) {
     box.append(n);
   }
   n.className = `notice ${level || "info"}`;
-  const parts = [el("p", { text })];
+  const parts = [el("p", { say })];
   if (extra) parts.push(extra);
   if (dismissible) {
-    parts.push(button("Dismiss", () => n.remove(), { className: "link-button",
-      ariaLabel: "Dismiss this notice" }));
+    parts.push(button("notice.dismiss", () => n.remove(), { className: "link-button",
+      label: "notice.dismiss.label" }));
   }
   n.replaceChildren(...parts);
   return n;
@@ -36,23 +40,32 @@ export function clearNotice(key) {
   if (n) n.remove();
 }
 
-export function setStatus(text) {
-  $("composer-status").textContent = text;
+const EMPTY = () => "";
+
+/** The status line under the composer: `say` (a function returning words) or nothing. */
+export function setStatus(say) {
+  localize($("composer-status"), say || EMPTY);
 }
-export function alertStatus(text) {
-  setStatus(text);
-  announce(text);
+export function alertStatus(say) {
+  setStatus(say);
+  announce(say);
 }
 
 export function showError(err) {
   if (err.code === "disconnected") return;
-  if (S.cur) setStatus(err.message ? `Something went wrong: ${err.message}.` : "");
+  if (S.cur) setStatus(words("error.shown", { error: () => errorText(err.code) }));
 }
 
-export function facStatus(text) {
-  $("fac-panel-status").textContent = text;
+/** The facilitator panel's status line (read politely). */
+export function facStatus(say) {
+  localize($("fac-panel-status"), say || EMPTY);
 }
-export function facAlert(text) {
-  facStatus(text);
-  announce(text);
+export function facAlert(say) {
+  facStatus(say);
+  announce(say);
+}
+
+/** "That did not work: <the error in words>." for a refused request. */
+export function failed(err, key = "error.didNotWork", params = {}) {
+  return words(key, { ...params, error: () => errorText(err.code) });
 }

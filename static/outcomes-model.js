@@ -3,41 +3,27 @@
 // bars), its text description, and the rows of the table that stands in for it. No DOM,
 // network or clock, so `node --test tests/static/` tests them as the page uses them.
 
-// i18n: every word of the outcomes view, in one object, to be moved into the message
-// catalogues (static/i18n*) once they land.
-export const OUTCOMES_TEXT = Object.freeze({
-  title: "Check-in outcomes",
-  about: "How members felt when a session started and when it ended, week by week, over the " +
-    "last 90 days. Counts only, never who answered; a question is shown only where at least " +
-    "5 people answered it.",
-  room: "Room",
-  refresh: "Refresh",
-  loading: "Loading outcomes…",
-  none: "No check-ins yet in the last 90 days, or none with at least 5 answers.",
-  noneRoom: "No week in this room has 5 or more answers to show yet.",
-  loaded: "Outcomes updated.",
-  failed: "The outcomes could not be loaded.",
-  values: ["Very low", "Low", "Okay", "Good", "Very good"],
-  start: "Start",
-  end: "End",
-  startShort: "S",
-  endShort: "E",
-  legend: "Answers",
-  legendSE: "S: at the start of sessions. E: at the end.",
-  tooFew: "fewer than 5 answers",
-  table: "Show the numbers as a table",
-  chartBox: "Chart",
-  week: "Week",
-  when: "When",
-  answers: "Answers",
-  sessions: "Sessions",
-  weekOf: (label) => `Week of ${label}`,
-  chartTitle: (room) => `Check-ins in ${room}: start and end of sessions, by week`,
-  tableCaption: (room) => `Check-ins in ${room}, by week (number of people per answer)`,
-  goodShare: (n, pct) => `${n} answers, ${pct}% good or very good`,
-  describeIntro: (room, weeks, first, last) => weeks === 1 ?
-    `${room}, week of ${first}.` : `${room}, ${weeks} weeks from ${first} to ${last}.`,
-});
+import { t } from "./i18n.js";
+
+// Every word of the console's outcomes view, from the message catalogues (keys
+// "outcomes.<name>"), read when shown, so they are in the language in force.
+const OUTCOME_WORDS = Object.freeze([
+  "title", "about", "room", "refresh", "loading", "none", "noneRoom", "loaded", "failed", "start",
+  "end", "startShort", "endShort", "legend", "legendSE", "tooFew", "table", "chartBox", "week",
+  "when", "answers", "sessions",
+]);
+export const OUTCOMES_TEXT = Object.freeze(Object.defineProperties({
+  weekOf: (label) => t("outcomes.weekOf", { label }),
+  chartTitle: (room) => t("outcomes.chartTitle", { room }),
+  tableCaption: (room) => t("outcomes.tableCaption", { room }),
+  goodShare: (n, pct) => t("outcomes.goodShare", { count: n, pct: String(pct) }),
+  describeIntro: (room, weeks, first, last) => t("outcomes.describeIntro",
+    { room, count: weeks, first, last }),
+}, {
+  values: { enumerable: true, get: () => [1, 2, 3, 4, 5].map((v) => t(`mood.value.${v}`)) },
+  ...Object.fromEntries(OUTCOME_WORDS.map((name) => [name,
+    { enumerable: true, get: () => t(`outcomes.${name}`) }])),
+}));
 
 /**
  * The week an ISO time falls in, in the reader's time zone: its Monday's date as the key

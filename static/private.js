@@ -4,9 +4,10 @@
 
 import { updateThread } from "./composer.js";
 import { $, button, el } from "./dom.js";
+import { localizeAttribute, localize, t as tr, words } from "./i18n.js";
 import { renderMessage } from "./message-item.js";
 import { request } from "./network.js";
-import { announce, facAlert, facStatus } from "./notices.js";
+import { announce, facAlert, facStatus, failed } from "./notices.js";
 import { handleOf, isMember } from "./room-model.js";
 import { showRules } from "./room-view.js";
 import { S } from "./state.js";
@@ -26,15 +27,15 @@ export function ensureThread(cur, conversation, participant) {
   const support = el("div", { className: "pt-support" });
   support.hidden = true;
   const log = el("ol", { className: "messages pt-log", role: "log", "aria-live": "polite",
-    "aria-relevant": "additions", "aria-label": "Messages in this private conversation" });
+    "aria-relevant": "additions", tLabel: "private.log" });
   const inputId = `${titleId}-input`;
-  const input = el("textarea", { id: inputId, rows: "2", maxlength: "2000",
-    placeholder: "Write privately. Enter sends, Shift+Enter adds a line." });
+  const input = el("textarea", { id: inputId, rows: "2", maxlength: "2000", dir: "auto" });
+  localizeAttribute(input, "placeholder", words("private.placeholder"));
   const sendBtn = el("button", { type: "submit", className: "button small",
-    text: "Send privately" });
+    t: "private.send" });
   const status = el("p", { className: "muted composer-status", "aria-live": "polite" });
   const form = el("form", { className: "pt-composer" },
-    el("label", { for: inputId, className: "sr-only", text: "Private message" }), input,
+    el("label", { for: inputId, className: "sr-only", t: "private.label" }), input,
     el("div", { className: "composer-row" }, status, sendBtn));
   const tools = el("div", { className: "control-row" });
   const section = el("section", { className: "private-thread", tabindex: "-1",
@@ -52,10 +53,9 @@ export function ensureThread(cur, conversation, participant) {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) submit(ev);
   });
   if (fac) {
-    tools.append(button("End private conversation", () => request({ type: "private_close",
-      room: cur.id, conversation }, () => facStatus("The private conversation has ended."),
-    (err) => facAlert(`That did not work: ${err.message || err.code}.`)),
-    { className: "button small secondary" }));
+    tools.append(button("private.end", () => request({ type: "private_close",
+      room: cur.id, conversation }, () => facStatus(words("private.ended.fac")),
+    (err) => facAlert(failed(err))), { className: "button small secondary" }));
   }
   $("private-threads").append(section);
   labelThread(cur, t);
@@ -65,13 +65,14 @@ export function ensureThread(cur, conversation, participant) {
 
 export function labelThread(cur, t) {
   if (t.fac) {
-    const who = t.participant ? handleOf(cur, t.participant) : "a participant";
-    t.title.textContent = `Private conversation with ${who}`;
-    t.note.textContent = `Only ${who} and this room's facilitators can see this.`;
+    const who = t.participant ? handleOf(cur, t.participant) : null;
+    const args = { who: who || (() => tr("private.someone")) };
+    localize(t.title, words("private.title.fac", args));
+    localize(t.note, words("private.note.fac", args));
   } else {
-    t.title.textContent = "Private conversation with a facilitator";
-    t.note.textContent = "Only you and this room's facilitators can see this. Nobody " +
-      `else in the room does. You are still ${cur.handle || "anonymous"} here.`;
+    localize(t.title, words("private.title"));
+    localize(t.note, words("private.note", { handle: cur.handle ||
+      (() => tr("private.anonymous")) }));
   }
 }
 
@@ -84,10 +85,9 @@ export function onPrivateOpened(f, cur) {
   if (mine) cur.supportFor = f.conversation;
   if (known) return;
   if (mine) {
-    announce("A facilitator has opened a private conversation with you. Only you and the " +
-      "facilitators can see it. It is shown above the messages.");
+    announce(tr("private.opened.said"));
   } else if (S.role === "facilitator") {
-    facStatus(`A private conversation with ${handleOf(cur, f.participant)} is open.`);
+    facStatus(words("private.open", { handle: handleOf(cur, f.participant) }));
   }
   t.section.scrollIntoView({ block: "nearest" });
 }
@@ -97,17 +97,14 @@ export function onPrivateClosed(f, cur) {
   if (!t || t.closed) return;
   t.closed = true;
   updateThread(cur, t);
-  const text = t.fac ? "This private conversation has ended." :
-    "The facilitator has ended this private conversation. You can still reach the " +
-    "crisis lines at any time from \"Need help now?\".";
-  t.tools.replaceChildren(el("p", { className: "muted", text }),
-    button("Put away", () => {
-      t.section.remove();
-      cur.threads.delete(t.id);
-      $("message-input").focus();
-    }, { className: "button small secondary",
-      ariaLabel: "Put away the ended private conversation" }));
-  if (!t.fac) announce("The facilitator has ended the private conversation.");
+  t.tools.replaceChildren(el("p", { className: "muted",
+    t: t.fac ? "private.ended.fac" : "private.ended" }),
+  button("private.putAway", () => {
+    t.section.remove();
+    cur.threads.delete(t.id);
+    $("message-input").focus();
+  }, { className: "button small secondary", label: "private.putAway.label" }));
+  if (!t.fac) announce(tr("private.ended.said"));
 }
 
 export function addPrivateMessage(cur, m) {
@@ -128,21 +125,21 @@ function sendPrivate(cur, t) {
   if (!text || t.input.disabled) return;
   request({ type: "send", room: cur.id, text, conversation: t.id }, () => {
     if (t.input.value.trim() === text) t.input.value = "";
-    t.status.textContent = "";
+    localize(t.status, () => "");
   }, (err) => {
+    let say;
     if (err.code === "rules_not_accepted") {
       showRules(true);
-      t.status.textContent = "Please agree to the ground rules first (above), then send " +
-        "again. Your words are kept here.";
+      say = words("private.rules");
     } else if (err.code === "not_found") {
       onPrivateClosed({ conversation: t.id }, cur);
-      t.status.textContent = "This private conversation has ended.";
+      say = words("private.ended.fac");
     } else {
-      t.status.textContent = err.code === "disconnected" ? "Not connected: your message " +
-        "is kept here. Send it again once we are connected." :
-        `Not sent: ${err.message || err.code}.`;
+      say = err.code === "disconnected" ? words("private.offline") :
+        failed(err, "private.failed");
     }
-    announce(t.status.textContent);
+    localize(t.status, say);
+    announce(say);
   });
 }
 
@@ -157,7 +154,7 @@ export function talkPrivately(cur, pid, h) {
   request({ type: "private_open", room: cur.id, participant: pid }, (ack) => {
     if (S.cur !== cur || typeof ack.conversation !== "string") return;
     const t = ensureThread(cur, ack.conversation, pid);
-    facStatus(`A private conversation with ${h} is open.`);
+    facStatus(words("private.open", { handle: h }));
     t.input.focus();
-  }, (err) => facAlert(`The private conversation did not open: ${err.message || err.code}.`));
+  }, (err) => facAlert(failed(err, "private.openFailed")));
 }

@@ -1,8 +1,9 @@
 // Reporting a message to the room's facilitators: the dialog, and the `report` it sends.
 
 import { $ } from "./dom.js";
+import { words } from "./i18n.js";
 import { request } from "./network.js";
-import { alertStatus } from "./notices.js";
+import { alertStatus, failed } from "./notices.js";
 
 export function openReport(cur, m) {
   const dialog = $("report-dialog");
@@ -17,9 +18,9 @@ export function openReport(cur, m) {
     const detail = $("report-detail").value.trim();
     const reason = [choice ? choice.value : "other", detail].filter(Boolean).join(": ");
     request({ type: "report", room: cur.id, message_id: m.id, reason: reason.slice(0, 300) },
-      () => alertStatus("Thank you. Your report went to this room's facilitators."),
-      (err) => alertStatus(err.code === "disconnected" ? "Not connected: the report was " +
-        "not sent. Please try again." : `The report was not sent: ${err.message || err.code}.`));
+      () => alertStatus(words("report.sent")),
+      (err) => alertStatus(err.code === "disconnected" ? words("report.offline") :
+        failed(err, "report.failed")));
   };
   dialog.returnValue = "";
   dialog.showModal();

@@ -4,25 +4,20 @@
 
 import { updateComposer } from "./composer.js";
 import { $ } from "./dom.js";
+import { localize, setText, words } from "./i18n.js";
 import * as recovery from "./recovery.js";
 import { applyRoomUpdated } from "./room-model.js";
 import { askToAgreeAgain, renderMembers, renderRules, renderTurn } from "./room-view.js";
 import { S } from "./state.js";
 import { renderMemberTools } from "./taking-part.js";
 
-// ---------- words (to move to the message catalogues) ----------
-const WORDS = {
-  closed: "This room has been closed by the organisers. You are welcome in any of the " +
-    "rooms below.",
-};
-
 function onRoomUpdated(f, cur) {
   const known = S.catalog.get(cur.id);
   for (const field of ["name", "description", "category"]) {
     if (typeof f[field] !== "string") continue;
     if (known) known[field] = f[field];
-    if (field === "name") $("room-title").textContent = f.name;
-    if (field === "description") $("room-desc").textContent = f.description;
+    if (field === "name") setText($("room-title"), f.name);
+    if (field === "description") setText($("room-desc"), f.description);
   }
   if (Array.isArray(f.rules)) renderRules(f.rules);
   const { rulesChanged } = applyRoomUpdated(cur, f);
@@ -40,14 +35,14 @@ function onRoomClosed(f, cur) {
   S.catalog.delete(cur.id);
   // main.js routes on the change of address (the directory, its heading focused); the notice
   // comes after that, and takes the focus so it is read first.
-  window.addEventListener("hashchange", () => showHomeNotice(WORDS.closed), { once: true });
+  window.addEventListener("hashchange", () => showHomeNotice(words("room.closed")), { once: true });
   location.hash = "#/";
 }
 
 /** A notice at the top of the directory, focused; gone at the next change of address. */
-function showHomeNotice(text) {
+function showHomeNotice(say) {
   const box = $("home-notice");
-  $("home-notice-text").textContent = text;
+  localize($("home-notice-text"), say);
   box.hidden = false;
   box.focus();
   $("home-notice-dismiss").onclick = () => {

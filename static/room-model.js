@@ -3,6 +3,8 @@
 // no clock), so `node --test` checks it; the view modules read the model and draw, and use what these
 // functions return to decide what to announce.
 
+import { t } from "./i18n.js";
+
 /** A room just entered. `role` is the socket's role; `joined` may narrow it for this room. */
 export function newRoom(id, role) {
   return {
@@ -38,9 +40,9 @@ export function handleOf(room, pid) {
   const p = room.participants.get(pid);
   if (p) return p.handle;
   for (const m of room.messages.values()) {
-    if (String(m.participant || "") === pid) return String(m.handle || "Someone");
+    if (String(m.participant || "") === pid) return String(m.handle || t("msg.Someone"));
   }
-  return "a participant";
+  return t("private.someone");
 }
 
 /** Whether "Facilitator here" shows: the last room_state said so, or one is present. */
@@ -166,12 +168,12 @@ export function deleteMessage(room, messageId) {
 
 /** The words a message shows now (a deleted one says so), for quoting it. */
 export function shownText(room, id) {
-  if (room.deleted.has(id)) return DELETED_TEXT;
+  if (room.deleted.has(id)) return t(DELETED_KEY);
   const m = room.messages.get(id);
   return m ? String(m.text ?? "") : "";
 }
 
-export const DELETED_TEXT = "This message was removed by a facilitator.";
+export const DELETED_KEY = "msg.deleted"; // what a deleted message says instead
 
 /** The log starts again: `session_ended`, `room_reset`, or a join that did not recover. */
 export function clearMessages(room) {

@@ -5,19 +5,21 @@
 import { showMuted, showCw, updateComposer } from "./composer.js";
 import { AGREED_PREFIX } from "./device.js";
 import { stopRoomsPoll } from "./directory.js";
-import { $, body, button, el, openHelp } from "./dom.js";
-import { fmtUntil, minutesLeft, parseTime, plural } from "./format.js";
+import { $, body, button, el } from "./dom.js";
+import { fmtUntil, minutesLeft, parseTime } from "./format.js";
 import { renderParticipants, renderQueue } from "./facilitator.js";
+import { openHelp, resourceItems } from "./help.js";
+import { localize, setText, t, words } from "./i18n.js";
 import { addMessages, markDeleted, resetLog } from "./messages.js";
 import { offerCheckIn, offerCheckOut, resetMood } from "./mood.js";
 import { request, send } from "./network.js";
-import { announce, clearNotice, setNotice, setStatus } from "./notices.js";
+import { announce, clearNotice, failed, setNotice, setStatus } from "./notices.js";
 import { addPrivateMessage, labelThread, onPrivateClosed, onPrivateOpened } from "./private.js";
 import * as recovery from "./recovery.js";
 import { applyPresence, applyRoomState, messageTarget, newRoom } from "./room-model.js";
 import {
   askToAgreeAgain, refreshRoomInfo, renderMembers, renderRules, renderTurn, renderWaiting,
-  showRules,
+  roomLanguage, showRules,
 } from "./room-view.js";
 import { S } from "./state.js";
 import { getItem, setItem } from "./storage.js";
@@ -32,9 +34,12 @@ export function enterRoom(id) {
   S.cur = cur;
   showView("room");
   const known = S.catalog.get(id);
-  $("room-title").textContent = known ? known.name : "Joining…";
-  $("room-desc").textContent = known ? known.description : "";
-  $("room-members").textContent = "";
+  if (known) setText($("room-title"), known.name);
+  else localize($("room-title"), words("room.joining"));
+  setText($("room-desc"), known ? known.description : "");
+  setText($("room-members"), "");
+  roomLanguage(cur);
+  if (!known) refreshRoomInfo(cur); // opened by its address: learn its language
   $("room-flags").replaceChildren();
   $("room-notices").replaceChildren();
   $("identity").hidden = true;
@@ -43,7 +48,7 @@ export function enterRoom(id) {
   $("support").hidden = true;
   $("composer").hidden = true;
   $("message-input").value = "";
-  $("composer-status").textContent = "";
+  setStatus(null);
   $("audit").hidden = true;
   $("private-threads").replaceChildren();
   $("cw-input").value = "";
@@ -77,16 +82,15 @@ export function joinRoom() {
     if (err.code === "banned") {
       showRemoved(cur, parseTime(err.until), null);
     } else if (err.code === "locked") {
-      setNotice("join", "This room is locked right now: no one new can join. Please try " +
-        "again later or choose another room.", "warn");
+      setNotice("join", words("join.locked"), "warn");
     } else if (err.code === "not_found") {
-      $("room-title").textContent = "Room not found";
-      setNotice("join", "There is no room here. It may have been closed.", "warn");
+      localize($("room-title"), words("join.notFound.title"));
+      setNotice("join", words("join.notFound"), "warn");
     } else if (err.code === "unavailable") {
-      setNotice("join", "The service is busy. Trying again…", "warn");
+      setNotice("join", words("join.busy"), "warn");
       setTimeout(() => { if (S.cur === cur && S.welcomed && !cur.joined) joinRoom(); }, 3000);
     } else {
-      setNotice("join", `Could not join: ${err.message || err.code}.`, "warn");
+      setNotice("join", failed(err, "join.failed"), "warn");
     }
   });
 }
@@ -101,8 +105,9 @@ function onJoined(f, cur) {
   cur.rulesVersion = Number(f.rules_version) || 1;
   clearNotice("join");
   const known = S.catalog.get(cur.id);
-  $("room-title").textContent = (known && known.name) || f.name || cur.id;
-  if (typeof f.description === "string") $("room-desc").textContent = f.description;
+  setText($("room-title"), (known && known.name) || f.name || cur.id);
+  if (typeof f.description === "string") setText($("room-desc"), f.description);
+  roomLanguage(cur);
   $("my-handle").textContent = f.handle;
   $("identity").hidden = false;
   renderRules(Array.isArray(f.rules) ? f.rules : []);
@@ -118,14 +123,12 @@ function onJoined(f, cur) {
   if (!incremental) resetLog(cur);
   addMessages(cur, history, false);
   if (gap) {
-    setNotice("gap", "You were disconnected, and some messages from that time could not " +
-      "be recovered. What you see now is the room's history as it is kept.", "warn", true);
-    announce("Reconnected. Some messages could not be recovered.");
+    setNotice("gap", words("join.gap"), "warn", true);
+    announce(t("join.gap.said"));
   } else if (incremental) {
     clearNotice("gap");
     if (history.length > 0) {
-      setStatus(`Reconnected. ${plural(history.length, "message")} you missed ` +
-        `${history.length === 1 ? "is" : "are"} shown.`);
+      setStatus(words("join.recovered", { count: history.length }));
     }
   }
 
@@ -188,22 +191,18 @@ function onPresence(f, cur) {
 function onRoomState(f, cur) {
   const changed = applyRoomState(cur, f);
   if (cur.slow > 0) {
-    setNotice("slow", `Slow mode is on: each person can write once every ` +
-      `${plural(cur.slow, "second")}.`, "info");
+    setNotice("slow", words("room.slow", { count: cur.slow }), "info");
   } else {
     clearNotice("slow");
   }
   if (changed.paused && cur.joined) {
-    announce(cur.paused ? "A facilitator has paused the room for a moment." :
-      "The room has resumed.");
+    announce(t(cur.paused ? "room.paused.said" : "room.resumed.said"));
   } else if (changed.slow && cur.joined) {
-    announce(cur.slow > 0 ? "Slow mode is on." : "Slow mode is off.");
+    announce(t(cur.slow > 0 ? "room.slow.on" : "room.slow.off"));
   }
-  if (cur.locked) setNotice("locked", "The room is locked: no one new can join for now.",
-    "info");
+  if (cur.locked) setNotice("locked", words("room.locked"), "info");
   else clearNotice("locked");
-  if (cur.paused) setNotice("paused", "A facilitator has paused the room for a moment. " +
-    "Take a breath; the conversation will continue shortly.", "warn");
+  if (cur.paused) setNotice("paused", words("room.paused"), "warn");
   else clearNotice("paused");
   if (cur.waiting) {
     renderWaiting(cur);
@@ -211,10 +210,10 @@ function onRoomState(f, cur) {
   } else {
     clearNotice("waiting");
   }
-  if (changed.myTurn && cur.joined) announce("It's your turn to share. Take your time.");
+  if (changed.myTurn && cur.joined) announce(t("turn.yours.said"));
   if (changed.rulesChanged) askToAgreeAgain();
-  $("lock-toggle").textContent = cur.locked ? "Unlock room" : "Lock room";
-  $("pause-toggle").textContent = cur.paused ? "Resume room" : "Pause room";
+  localize($("lock-toggle"), words(cur.locked ? "panel.unlock" : "panel.lock"));
+  localize($("pause-toggle"), words(cur.paused ? "panel.resume" : "panel.pause"));
   $("slow-select").value = String([0, 10, 30, 60, 120].includes(cur.slow) ? cur.slow : 0);
   renderMembers(cur);
   renderTurn(cur);
@@ -227,7 +226,7 @@ function onMuted(f, cur) {
   cur.muteReason = typeof f.reason === "string" ? f.reason : "";
   clearNotice("unmuted");
   showMuted(cur, cur.muteReason);
-  announce(`You have been muted for ${plural(minutesLeft(cur.mutedUntil), "minute")}.`);
+  announce(t("mute.said", { count: minutesLeft(cur.mutedUntil, Date.now()) }));
 }
 
 /** Removed or banned: out of the room, with when they may come back and a way onward. */
@@ -240,13 +239,13 @@ function showRemoved(cur, until, reason) {
   $("composer").hidden = true;
   $("fac-panel").hidden = true;
   renderMemberTools(cur);
-  const when = until ? ` You can come back after ${fmtUntil(until)}.` : "";
-  const text = `A facilitator has removed you from this room.${when}` +
-    (reason ? ` Reason: ${reason}` : "");
-  const links = el("p", {}, el("a", { href: "#/", text: "Find another room" }), " · ",
-    button("Get help now", openHelp, { className: "link-button" }));
-  setNotice("removed", text, "alert", false, links);
-  announce(text);
+  const say = () => [t("removed.text"),
+    until ? t("removed.until", { time: fmtUntil(until, Date.now()) }) : "",
+    reason ? t("removed.reason", { reason }) : ""].filter(Boolean).join(" ");
+  const links = el("p", {}, el("a", { href: "#/", t: "removed.another" }), " · ",
+    button("removed.help", openHelp, { className: "link-button" }));
+  setNotice("removed", say, "alert", false, links);
+  announce(say);
   updateComposer();
 }
 
@@ -255,32 +254,24 @@ function onSupport(f, cur) {
   cur.supportFor = null;
   if (thread && !thread.closed) {
     // Sent with a private conversation: the resources belong in that thread.
-    thread.support.replaceChildren(el("p", { text: "If you need help right now, these " +
-      "people are there for you, day and night:" }), el("ul", {}, ...resourceItems(f)));
+    thread.support.replaceChildren(el("p", { t: "support.private.about" }),
+      el("ul", {}, ...supportItems(f)));
     thread.support.hidden = false;
     return;
   }
-  $("support-list").replaceChildren(...resourceItems(f));
+  $("support-list").replaceChildren(...supportItems(f));
   $("support").hidden = false;
-  announce("A private message for you: help is available right now. It is shown above " +
-    "the messages.");
+  announce(t("support.said"));
 }
 
-function resourceItems(f) {
-  const items = (Array.isArray(f.resources) ? f.resources : []).map((r) => {
-    const contact = String(r.contact || "");
-    let target = null;
-    if (/^https?:\/\//.test(contact)) target = contact;
-    else if (/^[+\d][\d\s-]{1,20}$/.test(contact)) target = `tel:${contact.replace(/[\s-]/g, "")}`;
-    const c = target ? el("a", { href: target, rel: "noopener noreferrer",
-      target: target.startsWith("http") ? "_blank" : null, text: contact }) :
-      document.createTextNode(contact);
-    return el("li", {}, el("strong", { text: String(r.name || "") }), ": ", c);
-  });
+// The lines the server sent (that country's first); should it send none, the built-in ones.
+function supportItems(f) {
+  const items = resourceItems(f.resources);
   if (items.length === 0) {
-    items.push(el("li", {}, "Call or text ", el("a", { href: "tel:988", text: "988" }),
-      " in the US; elsewhere see ", el("a", { href: "https://findahelpline.com",
-        target: "_blank", rel: "noopener noreferrer", text: "findahelpline.com" }), "."));
+    items.push(el("li", { t: "support.fallback" }, el("a", { href: "tel:988", text: "988",
+      dataset: { slot: "call" } }), el("a", { href: "https://findahelpline.com",
+      target: "_blank", rel: "noopener noreferrer", text: "findahelpline.com",
+      dataset: { slot: "link" } })));
   }
   return items;
 }
@@ -300,8 +291,8 @@ export const ROOM_HANDLERS = {
   unmuted: (f, cur) => {
     cur.mutedUntil = null;
     clearNotice("muted");
-    setNotice("unmuted", "A facilitator unmuted you. You can write again.", "info", true);
-    announce("You can write again.");
+    setNotice("unmuted", words("mute.lifted"), "info", true);
+    announce(t("mute.lifted.said"));
     updateComposer();
   },
   removed: (f, cur) => showRemoved(cur, parseTime(f.until),
@@ -311,15 +302,13 @@ export const ROOM_HANDLERS = {
     offerCheckOut(cur, S.memory.get(cur.id)?.epoch); // the session that ended
     resetLog(cur);
     recovery.ended(S.memory, cur.id);
-    setNotice("ended", "This session has ended and the conversation was cleared for " +
-      "everyone. Thank you for being here.", "info", true);
-    announce("The session has ended.");
+    setNotice("ended", words("session.ended"), "info", true);
+    announce(t("session.ended.said"));
   },
   room_reset: (f, cur) => {
     resetLog(cur);
     recovery.reset(S.memory, cur.id, f.epoch);
-    setNotice("reset", "The room's earlier messages were lost on the server and can't be " +
-      "shown. New messages appear as usual.", "warn", true);
+    setNotice("reset", words("room.reset"), "warn", true);
   },
   private_opened: onPrivateOpened,
   private_closed: onPrivateClosed,

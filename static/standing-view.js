@@ -51,7 +51,8 @@ export function onFacilitatorEnded(f) {
     renderMemberTools(cur);
     updateComposer();
   }
-  showFacilitatorNotice(endedText(f.reason, Boolean(cur && cur.everJoined)));
+  const inRoom = Boolean(cur && cur.everJoined);
+  showFacilitatorNotice(() => endedText(f.reason, inRoom));
   // Focus was on something that just went away: put it somewhere a keyboard user can go on.
   const active = document.activeElement;
   if (!active || active === document.body || !active.isConnected || !active.offsetParent) {

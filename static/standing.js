@@ -3,6 +3,8 @@
 // docs/protocol.md "Losing facilitator standing"). Pure: `node --test tests/static/` imports it
 // as the page does.
 
+import { t } from "./i18n.js";
+
 // Frames the server sends to facilitators only. After standing ends the server sends none;
 // one already on its way when the client dropped facilitator mode is ignored, not shown.
 export const FACILITATOR_ONLY = Object.freeze(new Set([
@@ -11,7 +13,7 @@ export const FACILITATOR_ONLY = Object.freeze(new Set([
 ]));
 
 // Only reasons the contract names are put into words; anything else reads as plain "ended".
-const REASONS = Object.freeze({ expired: "expired", revoked: "revoked" });
+const REASONS = Object.freeze(["expired", "revoked"]);
 
 /** True for a frame a member must never act on. */
 export function facilitatorOnly(type) {
@@ -20,9 +22,9 @@ export function facilitatorOnly(type) {
 
 /** What the person is told, in plain words, when standing ends; `inRoom` picks the ending. */
 export function endedText(reason, inRoom) {
-  const why = Object.prototype.hasOwnProperty.call(REASONS, reason) ? ` (${REASONS[reason]})`
-    : "";
-  const next = inRoom ? "You can stay in the room as a member." :
-    "You can carry on as a member.";
-  return `Your facilitator access has ended${why}. ${next}`;
+  const known = typeof reason === "string" && REASONS.includes(reason);
+  return t(known ? "standing.ended.why" : "standing.ended", {
+    why: known ? t(`standing.reason.${reason}`) : "",
+    next: t(inRoom ? "standing.stay" : "standing.carryOn"),
+  });
 }

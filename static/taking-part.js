@@ -4,8 +4,9 @@
 import { updateComposer } from "./composer.js";
 import { $, button, el } from "./dom.js";
 import { renderParticipants, roomFrame } from "./facilitator.js";
+import { locale, localize, t, words } from "./i18n.js";
 import { request } from "./network.js";
-import { alertStatus, announce, facStatus, setStatus } from "./notices.js";
+import { alertStatus, announce, facStatus, failed, setStatus } from "./notices.js";
 import { applyHands, handleOf, isMember } from "./room-model.js";
 import { S } from "./state.js";
 
@@ -14,29 +15,26 @@ export function renderMemberTools(cur) {
   $("member-tools").hidden = !show;
   if (!show) return;
   const toggle = $("listen-toggle");
-  toggle.textContent = cur.listening ? "Talk" : "Just listen";
-  $("listen-note").textContent = cur.listening ?
-    "You are listening. Nobody will call on you, and the message box is put away. " +
-    "Choose Talk whenever you want to write." :
-    "You can just listen: nobody will ask you to speak.";
+  localize(toggle, words(cur.listening ? "tools.talk" : "tools.listen"));
+  localize($("listen-note"), words(cur.listening ? "tools.listening" : "tools.listenNote"));
   const agreed = cur.agreedVersion > 0 && cur.agreedVersion >= cur.rulesVersion;
   const hand = $("hand-toggle");
   const place = cur.hands.indexOf(cur.participant);
   hand.hidden = cur.listening || !agreed;
-  hand.textContent = place >= 0 ? "Lower hand" : "Raise hand";
+  localize(hand, words(place >= 0 ? "tools.lower" : "tools.raise"));
   hand.setAttribute("aria-pressed", String(place >= 0));
-  let status = "";
+  let status = () => "";
   if (place >= 0 && !hand.hidden) {
-    status = place === 0 ? "Your hand is raised: you are next in line." :
-      `Your hand is raised: you are number ${place + 1} in line.`;
+    status = place === 0 ? words("hand.next") : words("hand.place", { place: place + 1 });
   }
-  if ($("hand-status").textContent !== status) $("hand-status").textContent = status;
+  localize($("hand-status"), status);
 }
 
 export function onHands(f, cur) {
   const raised = applyHands(cur, f);
   if (S.role === "facilitator" && cur.joined && raised.length > 0) {
-    facStatus(`${raised.map((p) => handleOf(cur, p)).join(", ")} raised a hand.`);
+    const who = raised.map((p) => handleOf(cur, p));
+    facStatus(words("hands.raised", { count: who.length, who: () => list(who) }));
   }
   renderHands(cur);
   renderMemberTools(cur);
@@ -50,12 +48,14 @@ export function renderHands(cur) {
     return el("li", { className: "hand", dataset: { participant: pid } },
       el("div", { className: "p-info" },
         el("span", { className: "p-handle", text: `${i + 1}. ${h}` }),
-        p && p.listening ? el("span", { className: "badge", text: "Listening" }) : null),
+        p && p.listening ? el("span", { className: "badge", t: "panel.listening" }) : null),
       el("div", { className: "p-actions" },
-        button("Call on", () => roomFrame("call_on", { participant: pid },
-          `You called on ${h}.`), { className: "button small", ariaLabel: `Call on ${h}` }),
-        button("Lower", () => roomFrame("lower_hand", { participant: pid },
-          `${h}'s hand is lowered.`), { ariaLabel: `Lower ${h}'s hand` })));
+        button("hands.callOn", () => roomFrame("call_on", { participant: pid },
+          words("hands.calledOn", { handle: h })), { className: "button small",
+          label: "hands.callOn.label", args: { handle: h } }),
+        button("hands.lower", () => roomFrame("lower_hand", { participant: pid },
+          words("hands.lowered", { handle: h })), { label: "hands.lower.label",
+          args: { handle: h } })));
   });
   $("hands").replaceChildren(...rows);
   $("hands-empty").hidden = rows.length > 0;
@@ -68,10 +68,9 @@ export function toggleHand(cur) {
   request({ type: raised ? "lower_hand" : "raise_hand", room: cur.id }, () => {
     if (S.cur !== cur) return;
     // Raised: the place in line is read from its own status line.
-    setStatus(raised ? "Your hand is lowered." : "");
+    setStatus(raised ? words("hand.lowered") : null);
   }, (err) => {
-    if (err.code !== "disconnected") alertStatus(`That did not work: ` +
-      `${err.message || err.code}.`);
+    if (err.code !== "disconnected") alertStatus(failed(err));
   });
 }
 
@@ -86,9 +85,9 @@ export function setListening(cur, on, quiet) {
     renderMemberTools(cur);
     updateComposer();
     if (quiet) return;
-    setStatus("");
+    setStatus(null);
     if (cur.listening) {
-      announce("You are listening. The message box is put away.");
+      announce(t("tools.listening.said"));
       $("listen-toggle").focus();
     } else if (!$("message-input").disabled) {
       $("message-input").focus();
@@ -99,6 +98,11 @@ export function setListening(cur, on, quiet) {
       cur.listening = false;
       $("listen-toggle").hidden = true; // an older server
     }
-    alertStatus(`That did not work: ${err.message || err.code}.`);
+    alertStatus(failed(err));
   });
+}
+
+// "Sam, Ana and Kai" in the reader's language.
+function list(names) {
+  return new Intl.ListFormat(locale(), { type: "conjunction" }).format(names);
 }

@@ -95,13 +95,19 @@ class Pages:
         path: str = "/",
         size: tuple[int, int] = DESKTOP,
         before: Callable[[Page], None] | None = None,
+        locale: str | None = None,
+        timezone_id: str | None = None,
     ) -> Page:
         """A page in a browser context of its own (its own storage: its own member).
 
-        `before` runs on the page before it loads (e.g. to route its WebSocket).
+        `before` runs on the page before it loads (e.g. to route its WebSocket); `locale` is
+        the browser's language (navigator.languages, Accept-Language), `timezone_id` its zone.
         """
         context = self.browser.new_context(
-            viewport={"width": size[0], "height": size[1]}, base_url=self.base_url
+            viewport={"width": size[0], "height": size[1]},
+            base_url=self.base_url,
+            locale=locale,
+            timezone_id=timezone_id,
         )
         context.set_default_timeout(WAIT_MS)
         self.contexts.append(context)

@@ -143,12 +143,11 @@ test("an id suggested from a name fits the room id rules", () => {
   assert.ok(slugFromName("x ".repeat(80)).length <= LIMITS.id);
 });
 
-test("console words: placeholders and plural forms, an unknown key said as itself", () => {
-  const say = wordsFor({ hi: "Hi {name}, {name}!",
-    n: { one: "{count} room", other: "{count} rooms" } });
-  assert.equal(say("hi", { name: "Kim" }), "Hi Kim, Kim!");
-  assert.equal(say("hi"), "Hi {name}, {name}!");
-  assert.equal(say("n", { count: 1 }), "1 room");
-  assert.equal(say("n", { count: 3 }), "3 rooms");
-  assert.equal(say("missing"), "missing");
+test("console words: from the catalogues under a module's prefix, with plural forms", () => {
+  const say = wordsFor("console.roomsModel");
+  assert.equal(say("capacity", { count: 1 }), "up to 1 member");
+  assert.equal(say("capacity", { count: 3 }), "up to 3 members");
+  assert.equal(say("problem.rule", { n: 2 }), "Rule 2 is longer than 500 characters.");
+  assert.equal(say("problem.rule"), "Rule {n} is longer than 500 characters.");
+  assert.equal(say("missing"), "console.roomsModel.missing"); // an unknown key, said as itself
 });
