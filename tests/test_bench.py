@@ -473,3 +473,13 @@ def test_charts_are_written_for_the_figures_of_a_run_and_carry_no_date(tmp_path:
         assert text.startswith("<?xml") and "<svg" in text and "<dc:date>" not in text
         assert "socketio" in text and "product" in text
         assert a.read_bytes() == b.read_bytes()  # the same figures, the same file
+
+
+def test_redis_cost_prints_the_product_beside_a_bare_publish(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench import redis_cost
+
+    assert redis_cost.main(["300"]) == 0
+    out = capsys.readouterr().out
+    assert "product publish" in out and "bare PUBLISH" in out and "evalsha" in out
