@@ -13,6 +13,7 @@ import json
 import re
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from tests.browser.conftest import (
     DESKTOP,
     Pages,
     agree,
+    own_server,
     say,
     screenshot,
     unique,
@@ -32,6 +34,14 @@ from tests.browser.test_console import PHONE_360, console_sign_in, coordinator_t
 from tests.support import ServerProcess, timeout
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """This module's own server: it creates and archives rooms, which every page of a shared
+    server would see in its directory."""
+    yield from own_server(tmp_path_factory, "console-rooms-server")
+
 
 # The directory asks for the rooms every 10 s: a new room is there within one round.
 DIRECTORY_MS = timeout(15) * 1000
