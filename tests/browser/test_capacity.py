@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Locator, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import (
     DESKTOP,
@@ -119,6 +119,30 @@ def no_sideways_scroll(page: Page, width: int) -> None:
     assert scroll <= width, f"the page scrolls sideways at {width} px: {scroll}"
 
 
+def full_card(page: Page, room: str, name: str, badge: str, offer: str) -> Locator:
+    """Check that `room`'s card says `badge` in words, heard with its link (returned), and
+    `offer` above the rooms it offers."""
+    card = page.locator(f'#rooms [data-room="{room}"]')
+    expect(card.locator(".badge.full")).to_have_text(badge)
+    link = card.get_by_role("link", name=name, exact=True)
+    expect(link).to_have_accessible_description(badge)
+    expect(card.locator(".full-offer p")).to_have_text(offer)
+    return card.locator(".full-offer")
+
+
+def refused(page: Page, says: str, offer: str) -> Locator:
+    """Check that the page is back in the directory with the focused notice saying `says`, and
+    `offer` above the rooms it offers; the notice."""
+    notice = page.locator("#home-notice")
+    expect(notice).to_be_focused()
+    expect(page.locator("#home-notice-text")).to_have_text(says)
+    expect(notice.locator(".full-offer p")).to_have_text(offer)
+    wait_for_body(page, "data-view", "home")
+    wait_for_body(page, "data-room-state", "none")
+    assert page.evaluate("location.hash") == "#/"
+    return notice
+
+
 @pytest.mark.parametrize("size", [PHONE_360, DESKTOP], ids=["360x740", "1280x800"])
 def test_a_full_room_says_so_and_leads_to_one_with_space(
     pages: Pages, size: tuple[int, int]
@@ -128,12 +152,9 @@ def test_a_full_room_says_so_and_leads_to_one_with_space(
     wait_for_body(page, "data-rooms", "loaded")
 
     # The card: "Full" in words, heard with the room's link, and where there is space.
-    card = page.locator(f'#rooms [data-room="{FULL}"]')
-    expect(card.locator(".badge.full")).to_have_text("Full")
-    link = card.get_by_role("link", name="Evening circle", exact=True)
-    expect(link).to_have_accessible_description("Full")
-    offer = card.locator(".full-offer")
-    expect(offer.locator("p")).to_have_text("No seat here right now. Rooms like it with space:")
+    offer = full_card(
+        page, FULL, "Evening circle", "Full", "No seat here right now. Rooms like it with space:"
+    )
     expect(offer.get_by_role("link")).to_have_text(["Morning circle"])  # not Anxiety, not Spanish
     expect(offer.get_by_role("link")).to_have_attribute("href", f"#/room/{OPEN}")
     # Rooms with space say nothing of the kind.
@@ -143,15 +164,9 @@ def test_a_full_room_says_so_and_leads_to_one_with_space(
 
     # Trying to join (the card's link): back in the directory, told why, kindly, with the
     # server's alternatives by name, the focus on the notice.
-    link.click()
-    notice = page.locator("#home-notice")
-    expect(notice).to_be_focused()
-    expect(page.locator("#home-notice-text")).to_have_text(JOIN_FULL)
-    expect(notice.locator(".full-offer p")).to_have_text("Rooms like it with space right now:")
+    page.locator(f'#rooms [data-room="{FULL}"] h3 a').click()
+    notice = refused(page, JOIN_FULL, "Rooms like it with space right now:")
     expect(notice.get_by_role("link")).to_have_text(["Morning circle"])
-    wait_for_body(page, "data-view", "home")
-    wait_for_body(page, "data-room-state", "none")
-    assert page.evaluate("location.hash") == "#/"
     no_sideways_scroll(page, size[0])
     screenshot(page, f"full-refused-{label}")
 
@@ -167,24 +182,20 @@ def test_a_full_room_says_so_and_leads_to_one_with_space(
 def test_in_spanish_the_same_words_are_spanish(pages: Pages) -> None:
     page = pages.open(size=PHONE_360, locale="es-ES", timezone_id="Europe/Madrid")
     wait_for_body(page, "data-rooms", "loaded")
-    card = page.locator(f'#rooms [data-room="{LLENA}"]')
-    expect(card.locator(".badge.full")).to_have_text("Llena")
-    link = card.get_by_role("link", name="Círculo de la tarde", exact=True)
-    expect(link).to_have_accessible_description("Llena")
-    offer = card.locator(".full-offer")
-    expect(offer.locator("p")).to_have_text(
-        "Ahora mismo no queda sitio. Salas parecidas con sitio:"
+    offer = full_card(
+        page,
+        LLENA,
+        "Círculo de la tarde",
+        "Llena",
+        "Ahora mismo no queda sitio. Salas parecidas con sitio:",
     )
     expect(offer.get_by_role("link")).to_have_text(["Círculo de la mañana"])
     expect(offer.get_by_role("link")).to_have_attribute("lang", "es")
     assert_no_english(page, "#view-home")
     screenshot(page, "full-spanish-directory-360x740")
 
-    link.click()
-    notice = page.locator("#home-notice")
-    expect(notice).to_be_focused()
-    expect(page.locator("#home-notice-text")).to_have_text(JOIN_FULL_ES)
-    expect(notice.locator(".full-offer p")).to_have_text("Salas parecidas con sitio ahora mismo:")
+    page.locator(f'#rooms [data-room="{LLENA}"] h3 a').click()
+    notice = refused(page, JOIN_FULL_ES, "Salas parecidas con sitio ahora mismo:")
     alternative = notice.get_by_role("link", name="Círculo de la mañana")
     expect(alternative).to_be_visible()
     assert_no_english(page, "#view-home")
@@ -233,21 +244,21 @@ def test_a_reconnect_refused_because_the_seat_went_says_so(
     with wire_client(app_server.ws) as newcomer:
         newcomer.enter(SOLO)
         gate.open = True
-        notice = page.locator("#home-notice")
-        expect(notice).to_be_focused()
-        expect(page.locator("#home-notice-text")).to_have_text(RETURNING)
         # Nowhere like it has space: said so, with the rest of the directory below.
-        expect(notice.locator(".full-offer p")).to_have_text(
-            "No room like it has space just now. You are welcome in any of the rooms below, or "
-            "try again later."
+        notice = refused(
+            page,
+            RETURNING,
+            "No room like it has space just now. You are welcome "
+            "in any of the rooms below, or try again later.",
         )
         expect(notice.get_by_role("link")).to_have_count(0)
-        wait_for_body(page, "data-view", "home")
-        card = page.locator(f'#rooms [data-room="{SOLO}"]')
-        expect(card.locator(".badge.full")).to_have_text("Full")
-        expect(card.locator(".full-offer p")).to_have_text(
-            "No seat here right now, and no room like it has space. You are welcome in any of "
-            "the other rooms here, or come back later."
+        offer = full_card(
+            page,
+            SOLO,
+            "Carers' circle",
+            "Full",
+            "No seat here right now, and no room like it has space. You are "
+            "welcome in any of the other rooms here, or come back later.",
         )
-        expect(card.locator(".full-offer a")).to_have_count(0)
+        expect(offer.locator("a")).to_have_count(0)
         wait_for_body(page, "data-state", "connected")
