@@ -6,6 +6,8 @@ import { $, body, el } from "./dom.js";
 import { fmtSession, parseTime } from "./format.js";
 import { language, localize, primary, setText, words } from "./i18n.js";
 import { onLanguageChange } from "./language.js";
+import { fullBadgeId, fullCard } from "./room-full.js";
+import { isFull } from "./seats.js";
 import { S } from "./state.js";
 
 const ROOMS_POLL_MS = 10000;
@@ -99,10 +101,13 @@ function addCategories(names) {
 
 function renderRooms(rooms, filtered) {
   const now = Date.now();
+  const known = [...S.catalog.values()]; // every room loaded so far: where a full one points
   const items = rooms.map((r) => {
     const lang = primary(r.language) || null;
+    const full = isFull(r) ? fullCard(r, known) : null;
     const meta = [el("span", { className: "count", t: "rooms.here",
       args: { count: Number(r.members) || 0 } })];
+    if (full) meta.unshift(full.badge);
     if (lang && lang !== language()) {
       meta.push(el("span", { className: "badge lang", lang,
         say: () => languageName(lang) }));
@@ -120,13 +125,15 @@ function renderRooms(rooms, filtered) {
         args: { when: () => fmtSession(at, now) } }));
     }
     // The room's own words are in the room's language.
-    return el("li", { className: `room-card${r.locked ? " locked" : ""}`,
+    // A full room's link still tries (a seat may have come free since), and says it is full.
+    return el("li", { className: `room-card${r.locked ? " locked" : ""}${full ? " full" : ""}`,
       dataset: { room: r.id } },
       el("h3", { lang }, el("a", { href: `#/room/${encodeURIComponent(r.id)}`,
-        text: String(r.name) })),
+        "aria-describedby": full ? fullBadgeId(r) : null, text: String(r.name) })),
       el("p", { className: "category", lang, text: String(r.category || "") }),
       el("p", { className: "desc", lang, text: String(r.description || "") }),
-      el("p", { className: "room-meta" }, ...meta));
+      el("p", { className: "room-meta" }, ...meta),
+      full ? full.offer : null);
   });
   $("rooms").replaceChildren(...items);
   setStatus(items.length === 0 ? words(roomLanguage() === ALL ? "rooms.none" :

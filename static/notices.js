@@ -35,6 +35,23 @@ export function setNotice(key, say, level, dismissible, extra) {
   n.replaceChildren(...parts);
   return n;
 }
+/**
+ * A notice at the top of the directory, focused so it is read first; `extra` (an element, e.g.
+ * links onward) goes under the words. Gone at the next change of address.
+ */
+export function showHomeNotice(say, extra) {
+  const box = $("home-notice");
+  localize($("home-notice-text"), say);
+  $("home-notice-extra").replaceChildren(...(extra ? [extra] : []));
+  box.hidden = false;
+  box.focus();
+  $("home-notice-dismiss").onclick = () => {
+    box.hidden = true;
+    $("home-title").focus();
+  };
+  window.addEventListener("hashchange", () => { box.hidden = true; }, { once: true });
+}
+
 export function clearNotice(key) {
   const n = $("room-notices").querySelector(`[data-key="${key}"]`);
   if (n) n.remove();

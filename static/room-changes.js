@@ -4,7 +4,8 @@
 
 import { updateComposer } from "./composer.js";
 import { $ } from "./dom.js";
-import { localize, setText, words } from "./i18n.js";
+import { setText, words } from "./i18n.js";
+import { showHomeNotice } from "./notices.js";
 import * as recovery from "./recovery.js";
 import { applyRoomUpdated } from "./room-model.js";
 import { askToAgreeAgain, renderMembers, renderRules, renderTurn } from "./room-view.js";
@@ -37,19 +38,6 @@ function onRoomClosed(f, cur) {
   // comes after that, and takes the focus so it is read first.
   window.addEventListener("hashchange", () => showHomeNotice(words("room.closed")), { once: true });
   location.hash = "#/";
-}
-
-/** A notice at the top of the directory, focused; gone at the next change of address. */
-function showHomeNotice(say) {
-  const box = $("home-notice");
-  localize($("home-notice-text"), say);
-  box.hidden = false;
-  box.focus();
-  $("home-notice-dismiss").onclick = () => {
-    box.hidden = true;
-    $("home-title").focus();
-  };
-  window.addEventListener("hashchange", () => { box.hidden = true; }, { once: true });
 }
 
 /** The frames of a coordinator's change to the room on screen, by type. */

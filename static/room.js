@@ -1,6 +1,7 @@
-// A room: entering and leaving it, joining (again, with `since`, after a reconnect), agreeing
-// to its rules, and the frames that change it for everyone (presence, room_state, session
-// end) or for this member (muted, removed, crisis support).
+// A room: entering and leaving it, joining (again, with `since`, after a reconnect; a full
+// room's refusal goes to room-full.js), agreeing to its rules, and the frames that change it
+// for everyone (presence, room_state, session end) or for this member (muted, removed, crisis
+// support).
 
 import { showMuted, showCw, updateComposer } from "./composer.js";
 import { AGREED_PREFIX } from "./device.js";
@@ -16,6 +17,7 @@ import { request, send } from "./network.js";
 import { announce, clearNotice, failed, setNotice, setStatus } from "./notices.js";
 import { addPrivateMessage, labelThread, onPrivateClosed, onPrivateOpened } from "./private.js";
 import * as recovery from "./recovery.js";
+import { showRoomFull } from "./room-full.js";
 import { applyPresence, applyRoomState, messageTarget, newRoom } from "./room-model.js";
 import {
   askToAgreeAgain, refreshRoomInfo, renderMembers, renderRules, renderTurn, renderWaiting,
@@ -83,6 +85,8 @@ export function joinRoom() {
       showRemoved(cur, parseTime(err.until), null);
     } else if (err.code === "locked") {
       setNotice("join", words("join.locked"), "warn");
+    } else if (err.code === "room_full") {
+      showRoomFull(cur, err); // back to the directory, with where there is space
     } else if (err.code === "not_found") {
       localize($("room-title"), words("join.notFound.title"));
       setNotice("join", words("join.notFound"), "warn");

@@ -213,6 +213,14 @@ export default {
   "rooms.noneInLanguage": "No rooms match in this language. Try other words, or all languages.",
   "rooms.found": { one: "{count} room found.", other: "{count} rooms found." },
   "time.session": "{day} {time}, {relative}",
+  // room-full.js
+  "rooms.full": "Full",
+  "rooms.full.offer": "No seat here right now. Rooms like it with space:",
+  "rooms.full.none": "No seat here right now, and no room like it has space. You are welcome in any of the other rooms here, or come back later.",
+  "join.full": "This group is full right now: small groups keep everyone heard.",
+  "join.full.returning": "You were away for a while, so your seat in this group could not be kept. It is full right now: small groups keep everyone heard.",
+  "join.full.offer": "Rooms like it with space right now:",
+  "join.full.none": "No room like it has space just now. You are welcome in any of the rooms below, or try again later.",
   // room.js
   "room.joining": "Joining…",
   "join.locked": "This room is locked right now: no one new can join. Please try again later or choose another room.",

@@ -213,6 +213,14 @@ export default {
   "rooms.noneInLanguage": "Ninguna sala coincide en este idioma. Prueba con otras palabras o con todos los idiomas.",
   "rooms.found": { one: "Se encontró {count} sala.", other: "Se encontraron {count} salas." },
   "time.session": "{day} {time}, {relative}",
+  // room-full.js
+  "rooms.full": "Llena",
+  "rooms.full.offer": "Ahora mismo no queda sitio. Salas parecidas con sitio:",
+  "rooms.full.none": "Ahora mismo no queda sitio y ninguna sala parecida tiene sitio. Te damos la bienvenida en cualquiera de las otras salas de aquí, o vuelve más tarde.",
+  "join.full": "Este grupo está completo ahora mismo: en los grupos pequeños todo el mundo puede ser escuchado.",
+  "join.full.returning": "Estuviste fuera un rato, así que no se pudo guardar tu sitio en este grupo. Ahora mismo está completo: en los grupos pequeños todo el mundo puede ser escuchado.",
+  "join.full.offer": "Salas parecidas con sitio ahora mismo:",
+  "join.full.none": "Ninguna sala parecida tiene sitio ahora mismo. Te damos la bienvenida en cualquiera de las salas de abajo, o vuelve a intentarlo más tarde.",
   // room.js
   "room.joining": "Entrando…",
   "join.locked": "Esta sala está cerrada ahora mismo: no puede entrar nadie nuevo. Inténtalo más tarde o elige otra sala.",

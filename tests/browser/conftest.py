@@ -164,10 +164,16 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProce
     yield from own_server(tmp_path_factory, "browser-server")
 
 
-def own_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ServerProcess]:
-    """A server process of a module's own (for its module-scoped `app_server` override)."""
+def own_server(
+    tmp_path_factory: pytest.TempPathFactory, name: str, rooms: str | None = None, **env: str
+) -> Iterator[ServerProcess]:
+    """A server process of a module's own (for its module-scoped `app_server` override), with
+    `rooms` (a rooms file's text) as its catalogue and `env` added to its environment."""
     workdir = tmp_path_factory.mktemp(name)
-    server = ServerProcess(server_env(workdir), workdir / "server.log")
+    if rooms is not None:
+        (workdir / "rooms.toml").write_text(rooms)
+        env = {"ROOMS_FILE": str(workdir / "rooms.toml"), **env}
+    server = ServerProcess({**server_env(workdir), **env}, workdir / "server.log")
     server.start()
     yield server
     server.stop()

@@ -12,7 +12,7 @@ const DIR = new URL("../../static/", import.meta.url);
 const PURE = ["backoff.js", "recovery.js", "room-model.js", "message-html.js", "device.js",
   "standing.js", "console-model.js", "console-words.js", "console-rooms-model.js",
   "console-queue-model.js", "mood-model.js", "outcomes-model.js", "i18n.js", "format.js",
-  "country.js", "i18n/en.js", "i18n/es.js"];
+  "country.js", "seats.js", "i18n/en.js", "i18n/es.js"];
 
 const names = [...readdirSync(DIR).filter((n) => n.endsWith(".js")),
   ...readdirSync(new URL("i18n/", DIR)).filter((n) => n.endsWith(".js")).map((n) => `i18n/${n}`)];
