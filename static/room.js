@@ -69,6 +69,9 @@ export function leaveRoom() {
   const cur = S.cur;
   if (!cur) return;
   if (cur.joined && S.welcomed) send({ type: "leave", room: cur.id });
+  // `since` recovers a dropped connection's gap; coming back on purpose draws the room anew
+  // (its screen is gone), so the whole history is asked for again.
+  recovery.ended(S.memory, cur.id);
   S.inRooms.delete(cur.id);
   S.cur = null;
   body.dataset.roomState = "none";

@@ -266,3 +266,16 @@ def test_a_refused_facilitator_token_leaves_a_member(pages: Pages) -> None:
     wait_for_body(page, "data-state", "connected")
     wait_for_body(page, "data-role", "member")
     assert page.evaluate("sessionStorage.getItem('psc.facilitator-token')") is None
+
+
+def test_coming_back_to_a_room_shows_its_conversation_again(pages: Pages) -> None:
+    page = pages.open()
+    enter_room(page, "chronic-illness")
+    agree(page)
+    text = unique("said before leaving")
+    say(page, text)
+    page.goto("/#/")
+    wait_for_body(page, "data-room-state", "none")
+    enter_room(page, "chronic-illness")
+    # The room is drawn anew: what was said before is there again, not only what came since.
+    seen(page, text)
