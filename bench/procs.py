@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bench.engineio import EIO_PATH
+from rooms.catalog import MAX_CAPACITY
 
 __all__ = [
     "Cores",
@@ -108,12 +109,14 @@ def load_env(path: Path) -> dict[str, str]:
 
 
 def rooms_file(directory: Path, count: int) -> Path:
-    """A catalogue of `count` plain bench rooms (no facilitator needed, anyone may post)."""
+    """A catalogue of `count` plain bench rooms (no facilitator needed, anyone may post), each
+    as large as a room may be: a scenario's members (and its slow readers) all get in."""
     lines = ['[defaults]\ntimezone = "UTC"\nrules = ["Be kind."]\n']
     for i in range(count):
         lines.append(
             f'[[rooms]]\nid = "bench-{i:04d}"\nname = "Bench room {i}"\n'
             'category = "Bench"\ndescription = "A room for load tests."\n'
+            f"capacity = {MAX_CAPACITY}\n"
         )
     path = directory / "bench_rooms.toml"
     path.write_text("\n".join(lines))

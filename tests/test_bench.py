@@ -483,3 +483,16 @@ def test_redis_cost_prints_the_product_beside_a_bare_publish(
     assert redis_cost.main(["300"]) == 0
     out = capsys.readouterr().out
     assert "product publish" in out and "bare PUBLISH" in out and "evalsha" in out
+
+
+def test_bench_rooms_hold_every_member_a_scenario_puts_in_one(tmp_path: Path) -> None:
+    import tomllib
+
+    from bench.procs import rooms_file
+    from bench.scenarios import Config
+    from rooms.catalog import parse_catalog
+
+    catalog = parse_catalog(tomllib.loads(rooms_file(tmp_path, 3).read_text()))
+    cfg = Config()
+    assert len(catalog) == 3
+    assert all(room.capacity >= cfg.members + cfg.slow_readers for room in catalog)
