@@ -2,8 +2,8 @@
 
 Each accepted message runs one script (store, trim, publish). Through redis-py that took a
 pipeline object, a pool checkout, a retry wrapper and a timeout context per batch (measured,
-docs/performance.md). Here each call writes its EVALSHA at once on one connection, and the
-replies resolve the calls in order: pipelining without batching.
+docs/performance.md). Here each call writes its EVALSHA on one connection (the calls of one
+event-loop turn in one write), and the replies resolve the calls in order.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class RespScript:
             conn = await self._connection()
         texts = [str(a) for a in args]
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        conn.write(command("EVALSHA", self._sha, str(len(keys)), *keys, *texts))
+        conn.write_soon(command("EVALSHA", self._sha, str(len(keys)), *keys, *texts))
         self._calls.append((keys, texts, future))
         return await future
 
@@ -75,7 +75,7 @@ class RespScript:
         if isinstance(reply, hiredis.ReplyError):
             if str(reply).startswith("NOSCRIPT") and self._conn is not None:
                 # Redis lost its script cache (a restart): send the source, which caches it.
-                self._conn.write(command("EVAL", self._source, str(len(keys)), *keys, *texts))
+                self._conn.write_soon(command("EVAL", self._source, str(len(keys)), *keys, *texts))
                 self._calls.append((keys, texts, future))
                 return
             if not future.done():

@@ -48,6 +48,7 @@ class RespConnection(asyncio.Protocol):
         self._parser = hiredis.Reader(encoding="utf-8")
         self._transport: asyncio.Transport | None = None
         self._first: asyncio.Future[Any] | None = None  # the AUTH reply, while opening
+        self._queued: list[bytes] = []  # written by `write_soon`, not yet sent
         self.broken: str | None = None  # why the connection is unusable, once it is
 
     @classmethod
@@ -84,6 +85,22 @@ class RespConnection(asyncio.Protocol):
         if self.broken is not None or self._transport is None:
             raise RedisConnectionError(f"redis connection {self.broken or 'not open'}")
         self._transport.write(data)
+
+    def write_soon(self, data: bytes) -> None:
+        """Send `data` at the end of this event-loop turn, with everything else written so in
+        the same turn: one write for all of them, so Redis reads them with one read (at a
+        steady message rate each command had a wake-up and a read of its own). Raises as
+        `write` does; order is kept (use only this once used)."""
+        if self.broken is not None or self._transport is None:
+            raise RedisConnectionError(f"redis connection {self.broken or 'not open'}")
+        self._queued.append(data)
+        if len(self._queued) == 1:
+            asyncio.get_running_loop().call_soon(self._send_queued)
+
+    def _send_queued(self) -> None:
+        data, self._queued = b"".join(self._queued), []
+        if self.broken is None and self._transport is not None:
+            self._transport.write(data)
 
     def close(self) -> None:
         if self._transport is not None:
