@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint types fmt bench bench-deps install install-dev clean
+.PHONY: run test test-deps lint types fmt bench bench-deps install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,7 @@ fmt: install-dev
 # file of its own (.coverage-rules: the main run combines only .coverage.*).
 # Browser tests run in a pytest process of their own: Playwright drives Chromium from its own
 # event loop, which must not share a process with the asyncio-based suites.
-test: lint types
+test: lint types test-deps
 	COVERAGE_FILE=.coverage-rules $(BIN)/pytest -q --noconftest -o addopts=--strict-markers \
 	    --cov=rooms --cov=moderation --cov-branch --cov-fail-under=100 \
 	    --cov-report=term-missing:skip-covered tests/rooms tests/moderation
@@ -58,6 +58,10 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
 SOCKETIO := bench/socketio
 $(SOCKETIO)/node_modules/.package-lock.json: $(SOCKETIO)/package-lock.json
 	cd $(SOCKETIO) && npm ci --no-audit --no-fund --loglevel=error
+
+# What the bench's own tests need too (tests/test_bench.py): the charts' matplotlib and the
+# Socket.IO reference's packages (in CI a missing reference fails its test instead of skipping).
+test-deps: bench-deps
 
 bench-deps: $(VENV)/.installed-bench
 	@if command -v node >/dev/null && command -v npm >/dev/null; then \
