@@ -1,9 +1,10 @@
-"""The message-publishing script on a bare RESP connection (`server.brokers.resp`).
+"""Lua scripts on a bare RESP connection (`server.brokers.resp`): the message-publishing script,
+and the broker's other scripts (a join runs several).
 
-Each accepted message runs one script (store, trim, publish). Through redis-py that took a
-pipeline object, a pool checkout, a retry wrapper and a timeout context per batch (measured,
-docs/performance.md). Here each call writes its EVALSHA on one connection (the calls of one
-event-loop turn in one write), and the replies resolve the calls in order.
+Through redis-py each call took a retry wrapper, a pool checkout, a timeout context and packing
+(measured, docs/performance.md: a quarter of a join-only load). Here each call writes its
+EVALSHA on one connection (the calls of one event-loop turn in one write), and the replies
+resolve the calls in order.
 """
 
 from __future__ import annotations
@@ -19,33 +20,50 @@ from redis.exceptions import ResponseError
 
 from server.brokers.resp import RespConnection, command
 
-__all__ = ["RespScript"]
+__all__ = ["CALL_TIMEOUT_S", "RespScript", "RespScripts"]
+
+# As long as redis-py's socket timeout in this broker: a Redis that stopped answering fails the
+# call (the caller says `unavailable`) instead of holding it for ever.
+CALL_TIMEOUT_S = 5.0
 
 
-class RespScript:
-    """`call(keys, args)` runs one Lua script and returns its reply (decoded as redis-py does
-    with `decode_responses`), or raises a redis-py error. A lost connection fails the calls in
-    flight (the caller reports `unavailable`); the next call opens a new connection."""
+class RespScripts:
+    """`run(source, keys, args)` runs a Lua script and returns its reply (decoded as redis-py
+    does with `decode_responses`), or raises a redis-py error. A lost connection, or a call not
+    answered within `CALL_TIMEOUT_S` (the connection is then closed: the replies after it would
+    answer the wrong calls), fails the calls in flight; the next call opens a new connection."""
 
-    def __init__(self, url: str, source: str) -> None:
+    def __init__(self, url: str) -> None:
         self._url = url
-        self._source = source
-        # What Redis names the script (SHA-1 is its choice, not a security measure here).
-        self._sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+        # What Redis names each script (SHA-1 is its choice, not a security measure here).
+        self._shas: dict[str, str] = {}
         self._conn: RespConnection | None = None
         self._opening: asyncio.Task[RespConnection] | None = None
         self._closed = False
-        self._calls: deque[tuple[list[str], list[str], asyncio.Future[Any]]] = deque()
+        self._calls: deque[tuple[str, list[str], list[str], asyncio.Future[Any]]] = deque()
 
-    async def call(self, keys: list[str], args: list[Any]) -> Any:
+    async def run(self, source: str, keys: list[str], args: list[Any]) -> Any:
+        sha = self._shas.get(source)
+        if sha is None:
+            sha = self._shas[source] = hashlib.sha1(
+                source.encode(), usedforsecurity=False
+            ).hexdigest()
         conn = self._conn
         if conn is None or conn.broken is not None:
             conn = await self._connection()
         texts = [str(a) for a in args]
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        conn.write_soon(command("EVALSHA", self._sha, str(len(keys)), *keys, *texts))
-        self._calls.append((keys, texts, future))
-        return await future
+        # Awaited through a shield: when the caller stopped waiting (a timeout, a cancel), the
+        # answer that comes later has nobody to read it.
+        future.add_done_callback(_retrieved)
+        conn.write_soon(command("EVALSHA", sha, str(len(keys)), *keys, *texts))
+        self._calls.append((source, keys, texts, future))
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            conn.close()  # fails every call in flight on it (`_on_lost`)
+            raise RedisConnectionError("redis call timed out") from None
 
     async def aclose(self) -> None:
         self._closed = True
@@ -71,12 +89,12 @@ class RespScript:
     def _on_reply(self, reply: Any) -> None:
         if not self._calls:
             return  # nothing is waiting for it (cannot happen on an ordered connection)
-        keys, texts, future = self._calls.popleft()
+        source, keys, texts, future = self._calls.popleft()
         if isinstance(reply, hiredis.ReplyError):
             if str(reply).startswith("NOSCRIPT") and self._conn is not None:
                 # Redis lost its script cache (a restart): send the source, which caches it.
-                self._conn.write_soon(command("EVAL", self._source, str(len(keys)), *keys, *texts))
-                self._calls.append((keys, texts, future))
+                self._conn.write_soon(command("EVAL", source, str(len(keys)), *keys, *texts))
+                self._calls.append((source, keys, texts, future))
                 return
             if not future.done():
                 future.set_exception(ResponseError(str(reply)))
@@ -85,6 +103,26 @@ class RespScript:
 
     def _on_lost(self, why: str) -> None:
         calls, self._calls = self._calls, deque()
-        for _, _, future in calls:
+        for _, _, _, future in calls:
             if not future.done():
                 future.set_exception(RedisConnectionError(f"redis connection {why}"))
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+class RespScript:
+    """One script on a connection of its own (the message script: every accepted message runs
+    it, so nothing else waits behind it): `call(keys, args)` as `RespScripts.run`."""
+
+    def __init__(self, url: str, source: str) -> None:
+        self._scripts = RespScripts(url)
+        self._source = source
+
+    async def call(self, keys: list[str], args: list[Any]) -> Any:
+        return await self._scripts.run(self._source, keys, args)
+
+    async def aclose(self) -> None:
+        await self._scripts.aclose()

@@ -16,8 +16,8 @@ import uvloop
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
-from server.brokers import resp
-from server.brokers.redis_publish import RespScript
+from server.brokers import redis_publish, resp
+from server.brokers.redis_publish import RespScript, RespScripts
 from server.brokers.redis_subscription import RespSubscription
 from tests.support import RedisServer
 
@@ -148,6 +148,56 @@ async def test_script_survives_a_lost_script_cache_and_a_lost_connection(
     finally:
         await script.aclose()
         admin.close()
+
+
+async def test_several_scripts_share_one_connection_in_order(redis_server: RedisServer) -> None:
+    scripts = RespScripts(redis_server.url)
+    double = "return tonumber(ARGV[1]) * 2 -- " + uuid.uuid4().hex
+    admin = redis.Redis(port=redis_server.port)
+    try:
+        calls = [
+            scripts.run(ECHO, [f"k{i}"], [i]) if i % 2 else scripts.run(double, [], [i])
+            for i in range(100)
+        ]
+        assert await asyncio.gather(*calls) == [
+            [i + 1, f"k{i}"] if i % 2 else i * 2 for i in range(100)
+        ]
+        # Both lost from the script cache at once: each call is answered by its own script.
+        admin.script_flush()
+        mixed = await asyncio.gather(scripts.run(double, [], [21]), scripts.run(ECHO, ["x"], [1]))
+        assert list(mixed) == [42, [2, "x"]]
+    finally:
+        await scripts.aclose()
+        admin.close()
+
+
+async def test_a_redis_that_stops_answering_fails_the_call_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A server that accepts and reads but never answers (a frozen Redis, a stalled proxy).
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        while await reader.read(4096):
+            pass
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(redis_publish, "CALL_TIMEOUT_S", 0.3)
+    scripts = RespScripts(f"redis://127.0.0.1:{port}/0")
+    try:
+        async with asyncio.timeout(5):
+            outcomes = await asyncio.gather(
+                scripts.run(ECHO, ["a"], [1]), scripts.run(ECHO, ["b"], [2]),
+                return_exceptions=True,
+            )  # fmt: skip
+        assert all(isinstance(o, RedisConnectionError) for o in outcomes)
+    finally:
+        await scripts.aclose()
+        server.close()
+        for writer in held:
+            writer.close()
 
 
 def test_both_under_uvloop(redis_server: RedisServer) -> None:
