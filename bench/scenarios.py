@@ -66,11 +66,15 @@ class Config:
             30_000,
             35_000,
             40_000,
+            45_000,
             50_000,
+            55_000,
             60_000,
             # On this machine every server delivered 60,000/s in full: steps past it find where
             # each one stops (the generator's own CPU, about 40 % at 60,000/s, is watched too).
+            65_000,
             70_000,
+            75_000,
             80_000,
             90_000,
             100_000,
