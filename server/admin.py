@@ -31,6 +31,7 @@ from rooms.errors import ChatError
 from rooms.ids import RoomId, is_valid_room_id
 from server import live_rooms, moods, wire
 from server.brokers import BrokerUnavailable
+from server.queue import to_facilitators
 from server.services import Services
 from server.tokens import CoordinatorClaim
 
@@ -210,6 +211,21 @@ def admin_routes(svc: Services) -> list[Route]:
         rooms = {str(r): await svc.broker.queue_items(RoomId(r)) for r in ids}
         return JSONResponse(service_queue(rooms, SERVICE_QUEUE_ITEMS).items)
 
+    async def resolve_item(request: Request, by: CoordinatorClaim) -> Response:
+        # A coordinator may close an item too: one from an archived room has nobody else who
+        # can (its facilitators can no longer join it).
+        room_id, item = str(request.path_params["room"]), str(request.path_params["item"])
+        keep = svc.settings.audit_days * 86400 * 1000
+        resolved = None
+        if is_valid_room_id(room_id) and len(item) <= 64:
+            resolved = await svc.broker.queue_resolve(RoomId(room_id), item, "coordinator", keep)
+        if resolved is None:
+            raise _Refused(404, "not_found", "no such queue item")
+        frame = {"type": "resolved", "room": room_id, "item": item, "by": "coordinator"}
+        await svc.broker.publish(RoomId(room_id), to_facilitators(frame))
+        await audit(by, "queue_resolve", room=room_id, item=item)
+        return Response(status_code=204)
+
     async def audit_log(request: Request, by: CoordinatorClaim) -> Response:
         entries = [json.loads(e) for e in await svc.broker.audit_entries(ADMIN_AUDIT)]
         return JSONResponse(entries)
@@ -280,6 +296,7 @@ def admin_routes(svc: Services) -> list[Route]:
 
     return [
         route("/api/admin/queue", GET=queue),
+        route("/api/admin/queue/{room}/{item}", DELETE=resolve_item),
         route("/api/admin/audit", GET=audit_log),
         route("/api/admin/outcomes", GET=outcomes),
         route("/api/admin/facilitators", GET=list_facilitators, POST=invite_facilitator),

@@ -92,6 +92,7 @@ export function auditText(entry, names, roomName) {
       return say("audit.facilitator_revoke", { by, name });
     case "room_create":
     case "room_archive":
+    case "queue_resolve":
       return say(`audit.${e.action}`, { by, room });
     case "room_edit":
       return Array.isArray(e.fields) && e.fields.includes("rules") ?

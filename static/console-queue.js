@@ -32,20 +32,42 @@ function makeRow(item) {
   const room = el("span", { className: "admin-item-room" });
   const age = el("time", { className: "admin-item-age" });
   const note = el("p", { className: "admin-item-note muted" });
+  // A coordinator may close an item too (the only way for one of an archived room).
+  const handled = el("button", { type: "button", className: "button small secondary",
+    onclick: () => markHandled(item) });
   const li = el("li", { className: `admin-item${alert ? " alert" : ""}`,
     dataset: { kind: String(item.kind || ""), key: itemKey(item) } },
   el("p", { className: "admin-item-head" },
     alert ? el("span", { className: "admin-item-sign", "aria-hidden": "true", text: "!" }) :
-      null, kind, " ", room, " · ", age), note);
-  return { item: li, kind, room, age, note };
+      null, kind, " ", room, " · ", age), note, handled);
+  return { item: li, kind, room, age, note, handled };
+}
+
+async function markHandled(item) {
+  if (!hooks) return;
+  const path = `/api/admin/queue/${encodeURIComponent(item.room)}/${encodeURIComponent(item.id)}`;
+  const answer = await api("DELETE", path);
+  if (!hooks) return;
+  if (!answer.ok && answer.status !== 404) {
+    summary(say("handled.failed", { why: errorSentence(answer.status, answer.data) }));
+    return;
+  }
+  $("admin-queue-live").textContent = say("handled.done");
+  if (hooks.changed) hooks.changed(); // the record of what coordinators did
+  await refreshQueue();
+  $("admin-queue-title").focus(); // its row is gone: focus stays in the queue's part
 }
 
 function fillRow(row, item, now) {
   const words = [[row.kind, kindText(item.kind)], [row.room, say("inRoom", {
     room: roomName(item.room) })], [row.age, ageText(item.at, now)],
-  [row.note, item.note ? say("note", { note: String(item.note) }) : ""]];
+  [row.note, item.note ? say("note", { note: String(item.note) }) : ""],
+  [row.handled, say("handled")]];
   for (const [node, text] of words) if (node.textContent !== text) node.textContent = text;
   row.note.hidden = !item.note;
+  const label = say("handled.label", { kind: kindText(item.kind).toLowerCase(),
+    room: say("inRoom", { room: roomName(item.room) }) });
+  if (row.handled.getAttribute("aria-label") !== label) row.handled.setAttribute("aria-label", label);
   const at = Date.parse(item.at);
   if (Number.isFinite(at) && row.age.dateTime !== item.at) {
     row.age.dateTime = item.at;

@@ -150,6 +150,19 @@ async def test_the_queue_of_every_room_alerts_first(
     assert [(i["room"], i["kind"]) for i in items] == [("bipolar", "alert"), ("anxiety", "report")]
     assert all("text" not in i for i in items)  # items name messages by id, never their words
     assert (await call(server, "GET", "/api/admin/queue", token=None))[0] == 401
+    # A coordinator resolves the report; the room's facilitators are told, as when one of them
+    # resolves it.
+    fac = await connect(server.ws, hello=False)
+    await fac.hello(facilitator_token=facilitator_token("Lee", ["anxiety"]))
+    await fac.join("anxiety")
+    report_id = items[1]["id"]
+    path = f"/api/admin/queue/anxiety/{report_id}"
+    assert (await call(server, "DELETE", path, token=None))[0] == 401
+    assert (await call(server, "DELETE", path))[0] == 204
+    told = await fac.expect("resolved", room="anxiety", item=report_id)
+    assert told["by"] == "coordinator"
+    _, items = await call(server, "GET", "/api/admin/queue")
+    assert [(i["room"], i["kind"]) for i in items] == [("bipolar", "alert")]
 
 
 async def test_admin_actions_are_audited(server: AppServer) -> None:

@@ -153,8 +153,14 @@ async def test_archiving_closes_the_room_for_its_members(
     # An open crisis alert does not go away with its room.
     _, items = await call(server, "GET", "/api/admin/queue")
     assert [(i["room"], i["kind"]) for i in items] == [("new-dawn", "alert")]
+    # Nobody can join the room to resolve it any more: a coordinator can.
+    assert (await call(server, "DELETE", f"/api/admin/queue/new-dawn/{items[0]['id']}"))[0] == 204
+    assert (await call(server, "GET", "/api/admin/queue"))[1] == []
+    for missing in ("new-dawn/q999", "Bad%20Id/q1", "never-made/q1"):
+        assert (await call(server, "DELETE", f"/api/admin/queue/{missing}"))[0] == 404
     _, entries = await call(server, "GET", "/api/admin/audit")
     assert [(e["action"], e["room"]) for e in entries] == [
         ("room_create", "new-dawn"),
         ("room_archive", "new-dawn"),
+        ("queue_resolve", "new-dawn"),
     ]

@@ -282,3 +282,12 @@ def test_queue_across_rooms_and_screenshots(pages: Pages, app_server: ServerProc
     expect(phone.get_by_role("group", name="Session 1").get_by_label("Day")).to_be_focused()
     phone.get_by_role("button", name="Save changes").click()
     expect(phone.locator("#room-form-problem")).to_have_text("Nothing has changed yet.")
+
+    # A coordinator closes the report: it leaves the queue, the crisis alert stays.
+    console.get_by_role("button", name=f"Mark this report in {name} as handled").click()
+    expect(queue).to_have_count(1)
+    expect(queue.first.locator(".admin-item-kind")).to_have_text("Crisis alert")
+    expect(console.locator("#admin-queue-live")).to_have_text(
+        "Marked as handled. The room's facilitators are told."
+    )
+    expect(console.get_by_role("heading", name="Waiting across rooms")).to_be_focused()

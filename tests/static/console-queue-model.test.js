@@ -69,6 +69,8 @@ test("admin audit entries as sentences, facilitators by name", () => {
       fields: ["rules"], rules_version: 2 },
     { at: "2026-11-30T10:07:00Z", by: "Kim", action: "room_archive", room: "old-room" },
     { at: "2026-11-30T10:08:00Z", by: "Kim", action: "something_new" },
+    { at: "2026-11-30T10:09:00Z", by: "Kim", action: "queue_resolve", room: "old-room",
+      item: "q4" },
   ];
   const names = invitedNames(log);
   assert.deepEqual([...names], [["f1", "Sam"], ["f2", "Alex"]]);
@@ -82,5 +84,6 @@ test("admin audit entries as sentences, facilitators by name", () => {
     "Kim edited the room Living with anxiety: rules. Members agree again to rules version 2.",
     "Kim archived the room old-room.",
     "Kim: something_new.",
+    "Kim marked an item in old-room as handled.",
   ]);
 });
