@@ -40,6 +40,7 @@ from server.tokens import FacilitatorClaim
 __all__ = [
     "HANDLE_TTL_MS",
     "STATE_KEEP_MS",
+    "close_room_for",
     "end_standing",
     "evict",
     "facilitator_closed",
@@ -169,8 +170,7 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             session.deliver(wire.encode(notice))
     if svc.catalog.get(room.id) is None:
         # Archived while this join was under way (server/live_rooms.py told the others).
-        session.deliver(wire.encode({"type": "room_closed", "room": room.id}))
-        await leave_room(svc, session, membership)
+        await close_room_for(svc, session, membership)
         return
     if change is not None and change.changed:
         await _announce_presence(svc, membership, "join", change)
@@ -265,6 +265,12 @@ async def leave_room(svc: Services, session: Session, membership: Membership) ->
         await _leave(svc, session, membership, local, announce=True)
     else:
         session.rooms.pop(membership.room.id, None)
+
+
+async def close_room_for(svc: Services, session: Session, membership: Membership) -> None:
+    """The room was archived: the socket is told (`room_closed`) and is out of it."""
+    session.deliver(wire.encode({"type": "room_closed", "room": membership.room.id}))
+    await leave_room(svc, session, membership)
 
 
 async def leave_all(svc: Services, session: Session) -> None:

@@ -21,10 +21,10 @@ from typing import Any
 from rooms.catalog import Catalog, CatalogError, Room, parse_room, room_record
 from rooms.ids import RoomId
 from server import wire
-from server.joining import leave_room
+from server.joining import close_room_for
 from server.services import Services
 
-__all__ = ["ROOMS_POLL_S", "closed_frame", "refresh", "seed", "stored", "updated_frame"]
+__all__ = ["ROOMS_POLL_S", "refresh", "seed", "stored", "updated_frame"]
 
 log = logging.getLogger("peer_support.rooms")
 
@@ -59,10 +59,6 @@ def updated_frame(room: Room) -> str:
             "one_at_a_time": room.one_at_a_time,
         }
     )
-
-
-def closed_frame(room: RoomId) -> str:
-    return wire.encode({"type": "room_closed", "room": room})
 
 
 async def refresh(svc: Services) -> bool:
@@ -104,10 +100,8 @@ async def _close(svc: Services, room_id: RoomId) -> None:
     local = svc.hub.rooms.get(room_id)
     if local is None:
         return
-    frame = closed_frame(room_id)
     # Sockets still joining are told by their join, which looks again once it is done.
     for session in list(local.sessions):
-        session.deliver(frame)
         membership = session.rooms.get(room_id)
         if membership is not None:
-            await leave_room(svc, session, membership)
+            await close_room_for(svc, session, membership)
