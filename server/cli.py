@@ -15,7 +15,24 @@ if TYPE_CHECKING:
     from server.settings import Settings
     from server.tokens import TokenService
 
-__all__ = ["main", "proxy_options"]
+__all__ = ["main", "proxy_options", "websocket_options"]
+
+
+def websocket_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's WebSocket options, as `serve` and the tests run them: our own protocol class
+    (server/ws_protocol.py: the same behaviour in about 5 KiB less a connection), frames up to
+    MAX_FRAME_BYTES, a ping every 20 s answered within 20 s."""
+    from server.ws_protocol import ChatSocketProtocol
+
+    return {
+        "ws": ChatSocketProtocol,
+        "ws_max_size": settings.max_frame_bytes,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        # Per-message deflate keeps two zlib contexts per connection (~70 KiB measured with
+        # tracemalloc) to save a few bytes on short chat frames: off unless asked for.
+        "ws_per_message_deflate": settings.ws_deflate,
+    }
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:
@@ -89,12 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
         app,
         host=args.host,
         port=args.port,
-        ws_max_size=settings.max_frame_bytes,
-        ws_ping_interval=20.0,
-        # Per-message deflate keeps two zlib contexts per connection (~70 KiB measured with
-        # tracemalloc) to save a few bytes on short chat frames: off unless asked for.
-        ws_per_message_deflate=settings.ws_deflate,
-        ws_ping_timeout=20.0,
+        **websocket_options(settings),
         access_log=False,  # access lines carry client addresses
         log_config=None,
         lifespan="on",

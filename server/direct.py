@@ -3,8 +3,8 @@
 Measured (bench/, docs/performance.md): a third of the server's CPU per delivery went to
 awaiting each socket's send through Starlette and uvicorn and waking each socket's writer. The
 `websockets` library's own `broadcast()` writes synchronously to every connection whose write
-buffer is below its high-water mark and skips the others; this does the same on uvicorn's
-sans-I/O WebSocket protocol (the default with the `websockets` library installed). A socket
+buffer is below its high-water mark and skips the others; this does the same on the
+connection's protocol object (`server.ws_protocol`, or uvicorn's own sans-I/O one). A socket
 that has fallen behind, or a server without that protocol, gets the queued path of
 `server.session` instead, so order and backpressure stay what they were.
 """
@@ -48,7 +48,9 @@ class DirectWriter:
 
     @classmethod
     def of(cls, protocol: Any) -> DirectWriter | None:
-        """A writer for uvicorn's sans-I/O protocol object, None for anything else."""
+        """A writer for a protocol object with a sans-I/O `conn` and a transport
+        (`server.ws_protocol.ChatSocketProtocol`, uvicorn's sans-I/O one), None for anything
+        else."""
         conn = getattr(protocol, "conn", None)
         transport = getattr(protocol, "transport", None)
         if conn is None or transport is None or not hasattr(conn, "send_text"):
@@ -80,10 +82,11 @@ class DirectWriter:
 
 
 def forget_handshake(protocol: Any, scope: MutableMapping[str, Any]) -> None:
-    """Drop what only the opening handshake needed, once the socket is accepted: uvicorn's
-    sans-I/O protocol keeps the handshake request and response for the life of the connection
-    (and the `websockets` parser the request too), the scope a copy of the request headers;
-    nothing reads any of them later. About 4 KiB per open connection (bench/ idle scenario)."""
+    """Drop what only the opening handshake needed, once the socket is accepted: the scope's
+    copy of the request headers, and under uvicorn's own sans-I/O protocol the handshake
+    request and response it keeps for the life of the connection (`server.ws_protocol` keeps
+    neither); nothing reads any of them later. About 4 KiB per open connection (bench/ idle
+    scenario)."""
     if getattr(protocol, "handshake_complete", False):
         for name in ("request", "response"):
             message = getattr(protocol, name, None)

@@ -13,7 +13,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from server.app import create_app
-from server.cli import proxy_options
+from server.cli import proxy_options, websocket_options
 from server.settings import Settings
 from tests.support import Client, RedisClusterNodes, RedisServer, free_port, timeout
 
@@ -105,8 +105,7 @@ async def start_server(base_env: dict[str, str]) -> AsyncIterator[StartServer]:
             lifespan="on",
             log_config=None,
             access_log=False,
-            ws_max_size=settings.max_frame_bytes,
-            ws_per_message_deflate=settings.ws_deflate,  # as `peer-support serve` runs it
+            **websocket_options(settings),  # as `peer-support serve` runs it
             **proxy_options(settings),
         )
         server = uvicorn.Server(config)
