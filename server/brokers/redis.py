@@ -237,6 +237,7 @@ class RedisBroker:
         self._exit = self._script(lua.PRESENCE_EXIT)
         self._presence_update = self._script(lua.PRESENCE_UPDATE)
         self._sweep = self._script(lua.PRESENCE_SWEEP)
+        self._participants = self._script(lua.PARTICIPANTS)
         self._refresh = self._script(lua.PRESENCE_REFRESH)
         self._set_field = self._script(lua.SET_FIELD)
         self._update_list = self._script(lua.UPDATE_LIST)
@@ -596,7 +597,10 @@ class RedisBroker:
 
     async def publish(self, room: RoomId, envelope: str) -> None:
         with _PUBLISH_FAILED:
-            await self._publish_to(self._publisher_client, self._key(room, "ch"), envelope)
+            if self._bare_history is not None:
+                await self._bare_history.command("PUBLISH", self._key(room, "ch"), envelope)
+            else:
+                await self._publish_to(self._publisher_client, self._key(room, "ch"), envelope)
 
     async def publish_message(
         self,
@@ -724,12 +728,8 @@ class RedisBroker:
         return [{m.split("|", 1)[0] for m in members} for members in results]
 
     async def participants(self, room: RoomId, now_ms: int) -> list[str]:
-        (live,) = await self._live([room], now_ms)
-        if not live:
-            return []
-        with _HISTORY_FAILED:
-            infos = await self._client.hmget(self._key(room, "pinfo"), sorted(live))
-        return [str(i) for i in infos if i is not None]
+        keys = [self._key(room, "pres"), self._key(room, "pinfo")]
+        return [str(i) for i in await self._run(self._participants, keys, [now_ms])]
 
     async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
         if not rooms:
@@ -954,7 +954,10 @@ class RedisBroker:
 
     async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
         with _STATE_FAILED:
-            raw = await self._state.hget(self._key(room, "agreed"), participant)
+            if self._bare_state is not None:
+                raw = await self._bare_state.command("HGET", self._key(room, "agreed"), participant)
+            else:
+                raw = await self._state.hget(self._key(room, "agreed"), participant)
         return int(raw) if raw else 0
 
     # -- check-in and check-out counts (`Moods`) ------------------------------------------------

@@ -22,13 +22,17 @@ from server.brokers.resp import RespConnection, command
 
 __all__ = ["CALL_TIMEOUT_S", "RespScript", "RespScripts"]
 
+# A script call: its source, keys and arguments.
+_Source = tuple[str, list[str], list[str]]
+
 # As long as redis-py's socket timeout in this broker: a Redis that stopped answering fails the
 # call (the caller says `unavailable`) instead of holding it for ever.
 CALL_TIMEOUT_S = 5.0
 
 
 class RespScripts:
-    """`run(source, keys, args)` runs a Lua script and returns its reply (decoded as redis-py
+    """`run(source, keys, args)` runs a Lua script, `command(*args)` a plain command; each
+    returns its reply (decoded as redis-py
     does with `decode_responses`), or raises a redis-py error. A lost connection, or a call not
     answered within `CALL_TIMEOUT_S` (the connection is then closed: the replies after it would
     answer the wrong calls), fails the calls in flight; the next call opens a new connection."""
@@ -40,7 +44,8 @@ class RespScripts:
         self._conn: RespConnection | None = None
         self._opening: asyncio.Task[RespConnection] | None = None
         self._closed = False
-        self._calls: deque[tuple[str, list[str], list[str], asyncio.Future[Any]]] = deque()
+        # In the order sent: the script (to send again after NOSCRIPT), and who waits.
+        self._calls: deque[tuple[_Source | None, asyncio.Future[Any]]] = deque()
 
     async def run(self, source: str, keys: list[str], args: list[Any]) -> Any:
         sha = self._shas.get(source)
@@ -48,16 +53,24 @@ class RespScripts:
             sha = self._shas[source] = hashlib.sha1(
                 source.encode(), usedforsecurity=False
             ).hexdigest()
+        texts = [str(a) for a in args]
+        payload = command("EVALSHA", sha, str(len(keys)), *keys, *texts)
+        return await self._call(payload, (source, keys, texts))
+
+    async def command(self, *args: str) -> Any:
+        """One plain command (no script), answered like `run`."""
+        return await self._call(command(*args), None)
+
+    async def _call(self, payload: bytes, script: _Source | None) -> Any:
         conn = self._conn
         if conn is None or conn.broken is not None:
             conn = await self._connection()
-        texts = [str(a) for a in args]
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         # Awaited through a shield: when the caller stopped waiting (a timeout, a cancel), the
         # answer that comes later has nobody to read it.
         future.add_done_callback(_retrieved)
-        conn.write_soon(command("EVALSHA", sha, str(len(keys)), *keys, *texts))
-        self._calls.append((source, keys, texts, future))
+        conn.write_soon(payload)
+        self._calls.append((script, future))
         try:
             async with asyncio.timeout(CALL_TIMEOUT_S):
                 return await asyncio.shield(future)
@@ -89,12 +102,13 @@ class RespScripts:
     def _on_reply(self, reply: Any) -> None:
         if not self._calls:
             return  # nothing is waiting for it (cannot happen on an ordered connection)
-        source, keys, texts, future = self._calls.popleft()
+        script, future = self._calls.popleft()
         if isinstance(reply, hiredis.ReplyError):
-            if str(reply).startswith("NOSCRIPT") and self._conn is not None:
+            if script is not None and str(reply).startswith("NOSCRIPT") and self._conn is not None:
                 # Redis lost its script cache (a restart): send the source, which caches it.
+                source, keys, texts = script
                 self._conn.write_soon(command("EVAL", source, str(len(keys)), *keys, *texts))
-                self._calls.append((source, keys, texts, future))
+                self._calls.append((script, future))
                 return
             if not future.done():
                 future.set_exception(ResponseError(str(reply)))
@@ -103,7 +117,7 @@ class RespScripts:
 
     def _on_lost(self, why: str) -> None:
         calls, self._calls = self._calls, deque()
-        for _, _, _, future in calls:
+        for _, future in calls:
             if not future.done():
                 future.set_exception(RedisConnectionError(f"redis connection {why}"))
 

@@ -18,6 +18,7 @@ __all__ = [
     "SET_FIELD",
     "STATE_SNAPSHOT",
     "HISTORY",
+    "PARTICIPANTS",
     "PRESENCE_ENTER",
     "PRESENCE_EXIT",
     "PRESENCE_SWEEP",
@@ -352,6 +353,25 @@ for _, m in ipairs(expired) do
       out[#out + 1] = info
       redis.call('HDEL', KEYS[2], p)
     end
+  end
+end
+return out
+"""
+)
+
+# The summaries of who is present, in participant order: one round trip for a join's list.
+# KEYS: pres, pinfo. ARGV[1] now_ms.
+PARTICIPANTS = (
+    _LIVE
+    + """
+local ids = {}
+for p, _ in pairs(live_ids(ARGV[1])) do ids[#ids + 1] = p end
+table.sort(ids)
+local out = {}
+for i = 1, #ids, 500 do
+  local infos = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 499, #ids)))
+  for _, info in ipairs(infos) do
+    if info then out[#out + 1] = info end
   end
 end
 return out
