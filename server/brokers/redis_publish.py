@@ -32,8 +32,8 @@ CALL_TIMEOUT_S = 5.0
 
 class RespScripts:
     """`run(source, keys, args)` runs a Lua script, `command(*args)` a plain command; each
-    returns its reply (decoded as redis-py
-    does with `decode_responses`), or raises a redis-py error. A lost connection, or a call not
+    returns its reply (decoded as redis-py does with `decode_responses`), or raises a redis-py
+    error. A lost connection, or a call not
     answered within `CALL_TIMEOUT_S` (the connection is then closed: the replies after it would
     answer the wrong calls), fails the calls in flight; the next call opens a new connection."""
 
@@ -45,7 +45,8 @@ class RespScripts:
         self._opening: asyncio.Task[RespConnection] | None = None
         self._closed = False
         # In the order sent: the script (to send again after NOSCRIPT), and who waits.
-        self._calls: deque[tuple[_Source | None, asyncio.Future[Any]]] = deque()
+        self._calls: deque[tuple[_Source | None, asyncio.Future[Any], float]] = deque()
+        self._watch: asyncio.TimerHandle | None = None  # at the oldest call's deadline
 
     async def run(self, source: str, keys: list[str], args: list[Any]) -> Any:
         sha = self._shas.get(source)
@@ -65,21 +66,39 @@ class RespScripts:
         conn = self._conn
         if conn is None or conn.broken is not None:
             conn = await self._connection()
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        # Awaited through a shield: when the caller stopped waiting (a timeout, a cancel), the
-        # answer that comes later has nobody to read it.
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        # A caller that stops waiting (a timeout, a cancel) cancels the future; its answer
+        # still comes, in order, and is dropped.
         future.add_done_callback(_retrieved)
         conn.write_soon(payload)
-        self._calls.append((script, future))
-        try:
-            async with asyncio.timeout(CALL_TIMEOUT_S):
-                return await asyncio.shield(future)
-        except TimeoutError:
-            conn.close()  # fails every call in flight on it (`_on_lost`)
-            raise RedisConnectionError("redis call timed out") from None
+        deadline = loop.time() + CALL_TIMEOUT_S
+        self._calls.append((script, future, deadline))
+        if self._watch is None:
+            self._watch = loop.call_at(deadline, self._check_deadline)
+        return await future
+
+    def _check_deadline(self) -> None:
+        """One timer for all calls in flight, not a timeout context and a shield per call
+        (about a tenth of a join-only load's samples, py-spy): replies come in order, so the
+        oldest call is the one that can be late."""
+        self._watch = None
+        if not self._calls:
+            return
+        deadline = self._calls[0][2]
+        loop = asyncio.get_running_loop()
+        if deadline > loop.time():
+            self._watch = loop.call_at(deadline, self._check_deadline)
+            return
+        self._fail_all("redis call timed out")
+        if self._conn is not None:
+            self._conn.close()  # the replies after it would answer the wrong calls
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         if self._opening is not None:
             self._opening.cancel()  # a connection being opened is closed by `open` itself
         if self._conn is not None:
@@ -102,13 +121,13 @@ class RespScripts:
     def _on_reply(self, reply: Any) -> None:
         if not self._calls:
             return  # nothing is waiting for it (cannot happen on an ordered connection)
-        script, future = self._calls.popleft()
+        script, future, deadline = self._calls.popleft()
         if isinstance(reply, hiredis.ReplyError):
             if script is not None and str(reply).startswith("NOSCRIPT") and self._conn is not None:
                 # Redis lost its script cache (a restart): send the source, which caches it.
                 source, keys, texts = script
                 self._conn.write_soon(command("EVAL", source, str(len(keys)), *keys, *texts))
-                self._calls.append((script, future))
+                self._calls.append((script, future, deadline))
                 return
             if not future.done():
                 future.set_exception(ResponseError(str(reply)))
@@ -116,10 +135,13 @@ class RespScripts:
             future.set_result(reply)
 
     def _on_lost(self, why: str) -> None:
+        self._fail_all(f"redis connection {why}")
+
+    def _fail_all(self, why: str) -> None:
         calls, self._calls = self._calls, deque()
-        for _, future in calls:
+        for _, future, _ in calls:
             if not future.done():
-                future.set_exception(RedisConnectionError(f"redis connection {why}"))
+                future.set_exception(RedisConnectionError(why))
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:
