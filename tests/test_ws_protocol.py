@@ -12,7 +12,7 @@ import os
 import struct
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import uvicorn
@@ -35,6 +35,7 @@ class Echo:
 
     disconnects: list[dict[str, Any]] = field(default_factory=list)
     refuse: bool = False
+    told: asyncio.Event = field(default_factory=asyncio.Event)  # a disconnect was recorded
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Any) -> None:
         assert scope["type"] == "websocket"
@@ -47,11 +48,13 @@ class Echo:
             event = await receive()
             if event["type"] == "websocket.disconnect":
                 self.disconnects.append(event)
+                self.told.set()
                 return
             text = event.get("text")
             if text is not None and text.startswith("close:"):
                 await send({"type": "websocket.close", "code": int(text[6:])})
                 self.disconnects.append(await receive())
+                self.told.set()
                 return
             if text is not None:
                 await send({"type": "websocket.send", "text": text})
@@ -89,6 +92,8 @@ async def serve() -> AsyncIterator[Callable[..., Any]]:
         started.append((server, task))
         async with asyncio.timeout(timeout(10)):
             while not server.started:
+                if task.done():
+                    task.result()
                 await asyncio.sleep(0.01)
         return Served(port, app, server)
 
@@ -104,7 +109,7 @@ async def serve() -> AsyncIterator[Callable[..., Any]]:
 class Raw:
     """A client on a bare stream: sends any frame, fragmented or not; parses what comes."""
 
-    opened: list[Raw] = []  # closed after each test (the `serve` fixture)
+    opened: ClassVar[list[Raw]] = []  # closed after each test (the `serve` fixture)
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
@@ -165,8 +170,7 @@ def _close_code(frame: Frame | None) -> int | None:
 
 async def _disconnected(app: Echo) -> dict[str, Any]:
     async with asyncio.timeout(timeout(5)):
-        while not app.disconnects:
-            await asyncio.sleep(0.01)
+        await app.told.wait()
     return app.disconnects[0]
 
 
