@@ -52,6 +52,9 @@ __all__ = [
 ]
 
 HANDLE_TTL_MS = 90 * 86400 * 1000
+# A member's handle choices (rooms.ids.handle_candidate), asked for in two rounds.
+_CHOICES = 12
+_FIRST_CHOICES = 3
 # Shared room state without a lifetime of its own (a sanction has one) is kept this long.
 STATE_KEEP_MS = 31 * 86400 * 1000
 # Leave delays are not a secret, but an observer must not be able to predict them.
@@ -65,10 +68,21 @@ async def _claim_handle(
     if role is Role.FACILITATOR and session.facilitator is not None:
         name = session.facilitator.name[:40]
         candidates = [name, *(f"{name} {i}" for i in range(2, 10))]
+        handle = await svc.broker.claim_handle(
+            room, pid, candidates, HANDLE_TTL_MS, role.value, now_ms
+        )
     else:
-        key = svc.tokens.identity_key
-        candidates = [handle_candidate(key, session.member, room, i) for i in range(12)]
-    handle = await svc.broker.claim_handle(room, pid, candidates, HANDLE_TTL_MS, role.value, now_ms)
+        # The first few choices first: one of them is nearly always free (or the member's
+        # own from before), and each choice costs an HMAC (measured, a join-only load).
+        key, member = svc.tokens.identity_key, session.member
+        handle = None
+        for start, stop in ((0, _FIRST_CHOICES), (_FIRST_CHOICES, _CHOICES)):
+            candidates = [handle_candidate(key, member, room, i) for i in range(start, stop)]
+            handle = await svc.broker.claim_handle(
+                room, pid, candidates, HANDLE_TTL_MS, role.value, now_ms
+            )
+            if handle is not None:
+                break
     if handle is None:
         raise ChatError(ErrorCode.LIMIT_REACHED, "no free handle in this room")
     return handle
@@ -123,13 +137,14 @@ async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str 
             )  # fmt: skip
             if change.full:
                 raise await _room_full(svc, room, now_ms)
-        membership.agreed_version = await svc.broker.agreement(room.id, pid)
-        page = await svc.broker.history(room.id, now_ms, svc.limits)
+        view = await svc.broker.join_view(room.id, pid, now_ms, svc.limits)
+        membership.agreed_version = view.agreed
+        page = view.history
         local.epoch = page.epoch
         plan = replay(page, since, epoch)
         if since is not None:
             svc.metrics.recoveries.labels("recovered" if plan.recovered else "lost").inc()
-        participants = [json.loads(p) for p in await svc.broker.participants(room.id, now_ms)]
+        participants = [json.loads(p) for p in view.participants]
         queue = None
         if role is Role.FACILITATOR:
             queue = await queue_frame(svc, room.id)

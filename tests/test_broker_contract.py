@@ -30,6 +30,7 @@ from server.brokers import (
     BrokerUnavailable,
     HistoryLimits,
     Identity,
+    Joining,
     Lifecycle,
     Messages,
     MoodAnswer,
@@ -96,6 +97,10 @@ def queue(h: Harness) -> Queue:
 
 
 def identity(h: Harness) -> Identity:
+    return h.broker
+
+
+def joining(h: Harness) -> Joining:
     return h.broker
 
 
@@ -517,6 +522,7 @@ async def test_presence_fails_as_unavailable(dead: Harness) -> None:
             "presence_refresh": lambda: b.presence_refresh([(ROOM, P1, None)], "a", 0, 1_000),
             "presence_sweep": lambda: b.presence_sweep(ROOM, 0),
             "participants": lambda: b.participants(ROOM, 0),
+            "join_view": lambda: joining(dead).join_view(ROOM, P1, 0, LIMITS),
             "member_counts": lambda: b.member_counts([ROOM], 0),
             "directory": lambda: b.directory([ROOM], 0),
         }
@@ -725,6 +731,26 @@ async def test_identities_expire_longest_unseen_first_a_bounded_number_per_call(
     assert await b.agreement(ROOM, people[0]) == 0
     await b.set_agreement(ROOM, P2, 1, ttl, later)  # an agreement sweeps as a claim does
     assert [await b.participant_role(ROOM, p) for p in people[IDENTITY_SWEEP:]] == [None] * 8
+
+
+async def test_a_join_view_reads_what_the_three_reads_read(harness: Harness) -> None:
+    b, now = harness.broker, 10_000
+    view = await joining(harness).join_view(ROOM, P1, now, LIMITS)
+    assert view.agreed == 0 and view.participants == [] and view.history.entries == []
+    await b.set_agreement(ROOM, P1, 3, 60_000, now)
+    for who in ("p2", "p1"):
+        await b.presence_enter(ROOM, ParticipantId(who), _info(who), "procA", now, 30_000)
+    for i in range(3):
+        tail = envelope.message_tail({"text": f"m{i}"})
+        await b.publish_message(ROOM, _head(ROOM), tail, now, LIMITS)
+    view = await joining(harness).join_view(ROOM, P1, now, LIMITS)
+    assert view.agreed == await b.agreement(ROOM, P1) == 3
+    assert view.history == await b.history(ROOM, now, LIMITS)
+    assert [json.loads(e[1])["text"] for e in view.history.entries] == ["m0", "m1", "m2"]
+    assert view.participants == await b.participants(ROOM, now)
+    assert sorted(json.loads(i)["participant"] for i in view.participants) == ["p1", "p2"]
+    other = await joining(harness).join_view(OTHER, P1, now, LIMITS)
+    assert other.agreed == 0 and other.participants == [] and other.history.entries == []
 
 
 async def test_agreement_is_remembered_per_room(harness: Harness) -> None:

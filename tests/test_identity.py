@@ -8,10 +8,11 @@ sanction. The server here is a real `peer-support serve` process, stopped and st
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import cast
 
-from rooms.ids import RoomId, participant_id
+from rooms.ids import ParticipantId, RoomId, handle_candidate, participant_id
 from server.services import Services
 from server.tokens import TokenService
 from tests.conftest import AppServer, ConnectClient
@@ -105,3 +106,33 @@ def test_check_says_which_key_identities_come_from(tmp_path: Path) -> None:
     pinned = run_cli("check", env={**env, "SECRET_KEY": NEW_KEY, "IDENTITY_KEY": OLD_KEY})
     assert pinned.returncode == 0 and "keyed by IDENTITY_KEY" in pinned.stdout
     assert OLD_KEY not in pinned.stdout and NEW_KEY not in pinned.stdout
+
+
+async def test_a_member_whose_first_handles_are_taken_gets_the_next_free_one(
+    server: AppServer, connect: ConnectClient
+) -> None:
+    """Handles are asked for in two rounds (the first few choices, then the rest): a member
+    whose first four are taken gets its fifth, and one whose every choice is taken is refused."""
+    svc = cast(Services, server.app.state.services)
+    key, room = svc.tokens.identity_key, RoomId(ROOM)
+
+    async def taken_up_to(member_token: str, count: int) -> list[str]:
+        member = svc.tokens.read_member(member_token)
+        names = [handle_candidate(key, member, room, i) for i in range(12)]
+        for i, name in enumerate(names[:count]):
+            other = ParticipantId(f"someone-else-{member[:6]}-{i}")
+            now_ms = int(time.time() * 1000)
+            claimed = await svc.broker.claim_handle(
+                room, other, [name], 3_600_000, "member", now_ms
+            )
+            assert claimed == name
+        return names
+
+    crowded = await connect(server.ws, hello=False)
+    names = await taken_up_to((await crowded.hello())["token"], 4)
+    assert (await crowded.join(ROOM))["handle"] == names[4]
+
+    unlucky = await connect(server.ws, hello=False)
+    await taken_up_to((await unlucky.hello())["token"], 12)
+    refused = await unlucky.request({"type": "join", "room": ROOM})
+    assert refused["type"] == "error" and refused["code"] == "limit_reached"

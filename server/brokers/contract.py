@@ -33,6 +33,8 @@ __all__ = [
     "EventHandler",
     "HistoryLimits",
     "Identity",
+    "JoinView",
+    "Joining",
     "Lifecycle",
     "Messages",
     "MoodAnswer",
@@ -492,8 +494,29 @@ class RoomDefinitions(Protocol):
         """The archived ids (their rooms' open queue items still need someone)."""
 
 
+@dataclass(frozen=True, slots=True)
+class JoinView:
+    """What a joining participant is answered with: the rules version it agreed to, the room's
+    history and who is present (itself included once it has entered presence)."""
+
+    agreed: int
+    history: HistoryPage
+    participants: list[str]
+
+
+class Joining(Protocol):
+    """The reads of one join, together."""
+
+    async def join_view(
+        self, room: RoomId, participant: ParticipantId, now_ms: int, limits: HistoryLimits
+    ) -> JoinView:
+        """`agreement`, `history` and `participants`, as those answer (on Redis: sent at
+        once, one round trip instead of three)."""
+
+
 class Broker(
     Lifecycle,
+    Joining,
     Messages,
     Presence,
     RoomState,

@@ -24,6 +24,7 @@ from server.brokers import (
     DirectoryEntry,
     EventHandler,
     HistoryLimits,
+    JoinView,
     MoodAnswer,
     MoodSession,
     PresenceChange,
@@ -514,6 +515,13 @@ class MemoryBroker:
         state.sweep_identities(now_ms - ttl_ms)
         state.agreed[participant] = version
         state.touch(participant, now_ms)
+
+    async def join_view(
+        self, room: RoomId, participant: ParticipantId, now_ms: int, limits: HistoryLimits
+    ) -> JoinView:
+        agreed = await self.agreement(room, participant)
+        page = await self.history(room, now_ms, limits)
+        return JoinView(agreed, page, await self.participants(room, now_ms))
 
     async def agreement(self, room: RoomId, participant: ParticipantId) -> int:
         return self._room(room).agreed.get(participant, 0)

@@ -37,6 +37,7 @@ from server.brokers import (
     DirectoryEntry,
     EventHandler,
     HistoryLimits,
+    JoinView,
     MoodAnswer,
     MoodSession,
     PresenceChange,
@@ -621,11 +622,34 @@ class RedisBroker:
 
     async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
         args = [now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8)]
-        out = await self._run(self._history, self._history_keys(room), args)
-        entries = [(int(out[i]), str(out[i + 1])) for i in range(3, len(out), 2)]
-        return HistoryPage(
-            epoch=str(out[0]), entries=entries, floor=int(out[1]), last_id=int(out[2])
-        )
+        return _history_page(await self._run(self._history, self._history_keys(room), args))
+
+    async def join_view(
+        self, room: RoomId, participant: ParticipantId, now_ms: int, limits: HistoryLimits
+    ) -> JoinView:
+        history, state = self._bare_history, self._bare_state
+        if history is None or state is None:
+            agreed = await self.agreement(room, participant)
+            page = await self.history(room, now_ms, limits)
+            return JoinView(agreed, page, await self.participants(room, now_ms))
+        # Sent together, answered together: one round trip for the three reads.
+        with _STATE_FAILED:
+            await state.ready()
+        with _HISTORY_FAILED:
+            await history.ready()
+        with _STATE_FAILED:
+            agreeing = state.send_command("HGET", self._key(room, "agreed"), participant)
+        with _HISTORY_FAILED:
+            args = [now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8)]
+            reading = history.send_script(self._history.source, self._history_keys(room), args)
+            keys = [self._key(room, "pres"), self._key(room, "pinfo")]
+            present = history.send_script(self._participants.source, keys, [now_ms])
+        with _STATE_FAILED:
+            raw = await agreeing
+        with _HISTORY_FAILED:
+            out = await reading
+            infos = await present
+        return JoinView(int(raw) if raw else 0, _history_page(out), [str(i) for i in infos])
 
     async def get_message(self, room: RoomId, message_id: int) -> str | None:
         with _HISTORY_FAILED:
@@ -1010,3 +1034,9 @@ class RedisBroker:
         found = (self._mood_record(n, r) for n, r in zip(names, raws, strict=True))
         listed = [s for s in found if s is not None and s.started_ms >= since_ms]
         return sorted(listed, key=lambda s: s.order)
+
+
+def _history_page(out: list[Any]) -> HistoryPage:
+    """The HISTORY script's reply: epoch, floor, last id, then id and frame of each entry."""
+    entries = [(int(out[i]), str(out[i + 1])) for i in range(3, len(out), 2)]
+    return HistoryPage(epoch=str(out[0]), entries=entries, floor=int(out[1]), last_id=int(out[2]))

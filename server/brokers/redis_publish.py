@@ -49,6 +49,23 @@ class RespScripts:
         self._watch: asyncio.TimerHandle | None = None  # at the oldest call's deadline
 
     async def run(self, source: str, keys: list[str], args: list[Any]) -> Any:
+        await self.ready()
+        return await self.send_script(source, keys, args)
+
+    async def command(self, *args: str) -> Any:
+        """One plain command (no script), answered like `run`."""
+        await self.ready()
+        return await self.send_command(*args)
+
+    async def ready(self) -> None:
+        """Open the connection if there is none (or it broke)."""
+        conn = self._conn
+        if conn is None or conn.broken is not None:
+            await self._connection()
+
+    def send_script(self, source: str, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
+        """`run` without waiting: the reply's future (after `ready`). Calls sent one after the
+        other leave in one write and are answered in one read."""
         sha = self._shas.get(source)
         if sha is None:
             sha = self._shas[source] = hashlib.sha1(
@@ -56,27 +73,27 @@ class RespScripts:
             ).hexdigest()
         texts = [str(a) for a in args]
         payload = command("EVALSHA", sha, str(len(keys)), *keys, *texts)
-        return await self._call(payload, (source, keys, texts))
+        return self._send(payload, (source, keys, texts))
 
-    async def command(self, *args: str) -> Any:
-        """One plain command (no script), answered like `run`."""
-        return await self._call(command(*args), None)
+    def send_command(self, *args: str) -> asyncio.Future[Any]:
+        """`command` without waiting, as `send_script`."""
+        return self._send(command(*args), None)
 
-    async def _call(self, payload: bytes, script: _Source | None) -> Any:
+    def _send(self, payload: bytes, script: _Source | None) -> asyncio.Future[Any]:
         conn = self._conn
-        if conn is None or conn.broken is not None:
-            conn = await self._connection()
+        if conn is None:
+            raise RedisConnectionError("redis connection not open")
+        conn.write_soon(payload)  # raises when the connection broke
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         # A caller that stops waiting (a timeout, a cancel) cancels the future; its answer
         # still comes, in order, and is dropped.
         future.add_done_callback(_retrieved)
-        conn.write_soon(payload)
         deadline = loop.time() + CALL_TIMEOUT_S
         self._calls.append((script, future, deadline))
         if self._watch is None:
             self._watch = loop.call_at(deadline, self._check_deadline)
-        return await future
+        return future
 
     def _check_deadline(self) -> None:
         """One timer for all calls in flight, not a timeout context and a shield per call
