@@ -17,6 +17,11 @@ from prometheus_client.registry import Collector
 
 from server.envelope import MESSAGE_START
 
+# `time.strptime` imports `_strptime` on its first call, which opens a file: in a process that
+# has used up its open files on members, that first call failed inside a delivery and took the
+# Redis subscription down with it (bench/ hold scenario). So it is first called here, at start.
+time.strptime("2000", "%Y")
+
 __all__ = ["CONTENT_TYPE", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

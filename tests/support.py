@@ -121,12 +121,17 @@ class RedisServer:
 class ServerProcess:
     """A `peer-support serve` process on a free port, with its own environment."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, open_files: int | None = None) -> None:
         self.port = free_port()
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
         self._log_file: Any = None
+        # A lower limit on open files than the test's own (`prlimit` may always lower it).
+        self._limit: list[str] = []
+        if open_files is not None:
+            nofile = f"--nofile={open_files}:{open_files}"
+            self._limit = [require_binary("prlimit"), nofile, "--"]
 
     @property
     def http(self) -> str:
@@ -140,7 +145,7 @@ class ServerProcess:
         if self._log_file is None:
             self._log_file = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(self.port)],
+            [*self._limit, sys.executable, "-m", "server", "serve", "--port", str(self.port)],
             env=self.env,
             cwd=ROOT,
             stdout=self._log_file,

@@ -312,6 +312,12 @@ class RedisBroker:
         self._on_event = on_event
         try:
             await self._connect_pubsub()
+            # The bare connections now, not at the first message: a process that has used up
+            # its open files on members could open none later (bench/ hold scenario: 19,968
+            # members held, then not one message delivered).
+            for bare in (self._publish, self._bare_history, self._bare_state):
+                if isinstance(bare, RespScript | RespScripts):
+                    await bare.ready()
         except _REDIS_ERRORS as exc:
             # Not fatal: /readyz says 503 and the reader keeps trying until Redis answers.
             log.warning("redis not reachable at start: %s", type(exc).__name__)
@@ -420,7 +426,7 @@ class RedisBroker:
             # and close() waits for it with a bound.
             with contextlib.suppress(*_REDIS_ERRORS):
                 async with asyncio.timeout(2.0):
-                    await self._publish_to(self._client, self._home, "ping")
+                    await self._publish_plain(self._client, self._home, "ping")
             with contextlib.suppress(*_REDIS_ERRORS):
                 async with asyncio.timeout(self.ping_interval_s):
                     await self._reconcile()
@@ -598,10 +604,15 @@ class RedisBroker:
 
     async def publish(self, room: RoomId, envelope: str) -> None:
         with _PUBLISH_FAILED:
-            if self._bare_history is not None:
-                await self._bare_history.command("PUBLISH", self._key(room, "ch"), envelope)
-            else:
-                await self._publish_to(self._publisher_client, self._key(room, "ch"), envelope)
+            await self._publish_plain(self._publisher_client, self._key(room, "ch"), envelope)
+
+    async def _publish_plain(self, client: Any, channel: str, data: str) -> None:
+        """PUBLISH on the bare connection where there is one (open since `start`), else on
+        `client`."""
+        if self._bare_history is not None:
+            await self._bare_history.command("PUBLISH", channel, data)
+        else:
+            await self._publish_to(client, channel, data)
 
     async def publish_message(
         self,

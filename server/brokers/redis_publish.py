@@ -177,5 +177,8 @@ class RespScript:
     async def call(self, keys: list[str], args: list[Any]) -> Any:
         return await self._scripts.run(self._source, keys, args)
 
+    async def ready(self) -> None:
+        await self._scripts.ready()
+
     async def aclose(self) -> None:
         await self._scripts.aclose()
