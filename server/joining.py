@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from moderation.actions.base import Request, TakeSeat
@@ -61,31 +62,32 @@ STATE_KEEP_MS = 31 * 86400 * 1000
 _jitter = random.SystemRandom()
 
 
-async def _claim_handle(
-    svc: Services, session: Session, room: RoomId, pid: ParticipantId, role: Role, now_ms: int
-) -> str:
+def _handle_rounds(
+    svc: Services, session: Session, room: RoomId, role: Role
+) -> Iterator[list[str]]:
+    """The handles to ask for, round after round: a facilitator's name (numbered past the
+    first); a member's choices (`rooms.ids.handle_candidate`), the first few first, since one of
+    them is nearly always free (or the member's own from before) and each costs an HMAC."""
     assert session.member is not None
     if role is Role.FACILITATOR and session.facilitator is not None:
         name = session.facilitator.name[:40]
-        candidates = [name, *(f"{name} {i}" for i in range(2, 10))]
+        yield [name, *(f"{name} {i}" for i in range(2, 10))]
+        return
+    key, member = svc.tokens.identity_key, session.member
+    for start, stop in ((0, _FIRST_CHOICES), (_FIRST_CHOICES, _CHOICES)):
+        yield [handle_candidate(key, member, room, i) for i in range(start, stop)]
+
+
+async def _claim_handle(
+    svc: Services, session: Session, room: RoomId, pid: ParticipantId, role: Role, now_ms: int
+) -> str:
+    for candidates in _handle_rounds(svc, session, room, role):
         handle = await svc.broker.claim_handle(
             room, pid, candidates, HANDLE_TTL_MS, role.value, now_ms
         )
-    else:
-        # The first few choices first: one of them is nearly always free (or the member's
-        # own from before), and each choice costs an HMAC (measured, a join-only load).
-        key, member = svc.tokens.identity_key, session.member
-        handle = None
-        for start, stop in ((0, _FIRST_CHOICES), (_FIRST_CHOICES, _CHOICES)):
-            candidates = [handle_candidate(key, member, room, i) for i in range(start, stop)]
-            handle = await svc.broker.claim_handle(
-                room, pid, candidates, HANDLE_TTL_MS, role.value, now_ms
-            )
-            if handle is not None:
-                break
-    if handle is None:
-        raise ChatError(ErrorCode.LIMIT_REACHED, "no free handle in this room")
-    return handle
+        if handle is not None:
+            return handle
+    raise ChatError(ErrorCode.LIMIT_REACHED, "no free handle in this room")
 
 
 async def join(svc: Services, session: Session, frame: dict[str, Any], ref: str | None) -> None:

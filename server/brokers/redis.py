@@ -632,7 +632,7 @@ class RedisBroker:
         return int(msg_id), str(epoch)
 
     async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
-        args = [now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8)]
+        args = _history_args(now_ms, limits)
         return _history_page(await self._run(self._history, self._history_keys(room), args))
 
     async def join_view(
@@ -651,9 +651,9 @@ class RedisBroker:
         with _STATE_FAILED:
             agreeing = state.send_command("HGET", self._key(room, "agreed"), participant)
         with _HISTORY_FAILED:
-            args = [now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8)]
+            args = _history_args(now_ms, limits)
             reading = history.send_script(self._history.source, self._history_keys(room), args)
-            keys = [self._key(room, "pres"), self._key(room, "pinfo")]
+            keys = self._presence_keys(room)[:2]
             present = history.send_script(self._participants.source, keys, [now_ms])
         with _STATE_FAILED:
             raw = await agreeing
@@ -763,7 +763,7 @@ class RedisBroker:
         return [{m.split("|", 1)[0] for m in members} for members in results]
 
     async def participants(self, room: RoomId, now_ms: int) -> list[str]:
-        keys = [self._key(room, "pres"), self._key(room, "pinfo")]
+        keys = self._presence_keys(room)[:2]
         return [str(i) for i in await self._run(self._participants, keys, [now_ms])]
 
     async def member_counts(self, rooms: list[RoomId], now_ms: int) -> dict[RoomId, int]:
@@ -1051,3 +1051,8 @@ def _history_page(out: list[Any]) -> HistoryPage:
     """The HISTORY script's reply: epoch, floor, last id, then id and frame of each entry."""
     entries = [(int(out[i]), str(out[i + 1])) for i in range(3, len(out), 2)]
     return HistoryPage(epoch=str(out[0]), entries=entries, floor=int(out[1]), last_id=int(out[2]))
+
+
+def _history_args(now_ms: int, limits: HistoryLimits) -> list[Any]:
+    """The HISTORY script's arguments (the last is the epoch it sets if the room has none)."""
+    return [now_ms, limits.max_messages, limits.max_age_ms, secrets.token_hex(8)]

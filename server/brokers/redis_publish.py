@@ -33,9 +33,9 @@ CALL_TIMEOUT_S = 5.0
 class RespScripts:
     """`run(source, keys, args)` runs a Lua script, `command(*args)` a plain command; each
     returns its reply (decoded as redis-py does with `decode_responses`), or raises a redis-py
-    error. A lost connection, or a call not
-    answered within `CALL_TIMEOUT_S` (the connection is then closed: the replies after it would
-    answer the wrong calls), fails the calls in flight; the next call opens a new connection."""
+    error. A lost connection, or a call not answered within `CALL_TIMEOUT_S` (the connection is
+    then closed: the replies after it would answer the wrong calls), fails the calls in flight;
+    the next call opens a new connection."""
 
     def __init__(self, url: str) -> None:
         self._url = url
