@@ -1,10 +1,11 @@
 """The Redis broker: pub/sub fan-out and shared room state for many processes and hosts.
 
 One subscription connection per process, subscribed to the rooms that have local members.
-Every message runs one script (`PUBLISH_MESSAGE`) on a connection of its own, not a pooled
-connection each (with the default pool, clients were dropped once ~100 publishes waited at the
-same moment): on a bare RESP connection whose replies resolve the calls in order
-(`redis_publish.RespScript`) where the URL allows, else batched into pipelines (`_Pipeliner`).
+Every message runs one script on a connection of its own, not a pooled connection each (with
+the default pool, clients were dropped once ~100 publishes waited at the same moment): on a
+bare RESP connection, the messages of one event-loop turn in one call (`PUBLISH_MESSAGES`,
+`redis_publish.MessageScript`) where the URL allows, else one call each (`PUBLISH_MESSAGE`),
+batched into pipelines (`_Pipeliner`).
 Room keys carry the hash tag `{room}` so a room lives in one Redis Cluster slot.
 
 Two stores, one server unless a state URL is given: the history store (message history, the
@@ -46,7 +47,7 @@ from server.brokers import (
 )
 from server.brokers import redis_mood_scripts as mood_lua
 from server.brokers import redis_scripts as lua
-from server.brokers.redis_publish import RespScript, RespScripts
+from server.brokers.redis_publish import MessageScript, RespScripts
 from server.brokers.redis_subscription import RespSubscription
 
 __all__ = ["RedisBroker"]
@@ -127,8 +128,9 @@ class _Script:
 
 
 class _Pipeliner:
-    """Runs queued EVALSHA calls in pipelines on one connection, one batch at a time (on Redis
-    Cluster, which refuses EVALSHA in a pipeline, the calls of a batch run side by side)."""
+    """Runs the message script (`PUBLISH_MESSAGE`, one message a call) queued in pipelines on
+    one connection, one batch at a time (on Redis Cluster, which refuses EVALSHA in a pipeline,
+    the calls of a batch run side by side). `publish` as `MessageScript.publish`."""
 
     def __init__(self, client: Any, script: _Script, pipelines: bool = True) -> None:
         self._client = client
@@ -140,12 +142,13 @@ class _Pipeliner:
     async def aclose(self) -> None:
         """Nothing of its own to close: its client is the broker's."""
 
-    async def call(self, keys: list[str], args: list[Any]) -> Any:
+    async def publish(self, keys: list[str], args: list[Any]) -> tuple[int, str]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((keys, args, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        return await future
+        msg_id, epoch = await future
+        return int(msg_id), str(epoch)
 
     async def _flush(self) -> None:
         while self._queue:
@@ -214,12 +217,13 @@ class RedisBroker:
         self._publisher_client: Any = self._make_client(
             url, socket_connect_timeout=2, max_connections=4
         )
-        publish = self._script(lua.PUBLISH_MESSAGE)
-        # Every accepted message runs this script: on a bare connection where the URL allows.
-        self._publish: _Pipeliner | RespScript = (
-            RespScript(url, publish.source)
+        # Every accepted message runs a script: on a bare connection where the URL allows.
+        self._publish: _Pipeliner | MessageScript = (
+            MessageScript(url, lua.PUBLISH_MESSAGES)
             if resp.supports(url)
-            else _Pipeliner(self._publisher_client, publish, self.transactions)
+            else _Pipeliner(
+                self._publisher_client, self._script(lua.PUBLISH_MESSAGE), self.transactions
+            )
         )
         # The other scripts (a join runs several) on a bare connection per store too, where the
         # URL allows; redis-py's layers were a quarter of a join-only load.
@@ -316,7 +320,7 @@ class RedisBroker:
             # its open files on members could open none later (bench/ hold scenario: 19,968
             # members held, then not one message delivered).
             for bare in (self._publish, self._bare_history, self._bare_state):
-                if isinstance(bare, RespScript | RespScripts):
+                if isinstance(bare, MessageScript | RespScripts):
                     await bare.ready()
         except _REDIS_ERRORS as exc:
             # Not fatal: /readyz says 503 and the reader keeps trying until Redis answers.
@@ -628,8 +632,7 @@ class RedisBroker:
             private_to or "",
         ]  # fmt: skip
         with _PUBLISH_FAILED:
-            msg_id, epoch = await self._publish.call(self._history_keys(room), args)
-        return int(msg_id), str(epoch)
+            return await self._publish.publish(self._history_keys(room), args)
 
     async def history(self, room: RoomId, now_ms: int, limits: HistoryLimits) -> HistoryPage:
         args = _history_args(now_ms, limits)

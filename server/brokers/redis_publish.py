@@ -1,5 +1,6 @@
-"""Lua scripts on a bare RESP connection (`server.brokers.resp`): the message-publishing script,
-and the broker's other scripts (a join runs several).
+"""Lua scripts on a bare RESP connection (`server.brokers.resp`): the message-publishing script
+(the messages of one event-loop turn in one call), and the broker's other scripts (a join runs
+several).
 
 Through redis-py each call took a retry wrapper, a pool checkout, a timeout context and packing
 (measured, docs/performance.md: a quarter of a join-only load). Here each call writes its
@@ -20,7 +21,7 @@ from redis.exceptions import ResponseError
 
 from server.brokers.resp import RespConnection, command
 
-__all__ = ["CALL_TIMEOUT_S", "RespScript", "RespScripts"]
+__all__ = ["CALL_TIMEOUT_S", "MessageScript", "RespScripts"]
 
 # A script call: its source, keys and arguments.
 _Source = tuple[str, list[str], list[str]]
@@ -63,9 +64,13 @@ class RespScripts:
         if conn is None or conn.broken is not None:
             await self._connection()
 
-    def send_script(self, source: str, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
+    def send_script(
+        self, source: str, keys: list[str], args: list[Any], now: bool = False
+    ) -> asyncio.Future[Any]:
         """`run` without waiting: the reply's future (after `ready`). Calls sent one after the
-        other leave in one write and are answered in one read."""
+        other leave in one write at the end of the turn and are answered in one read; `now`
+        sends at once (with what waits before it), for a caller that waited for the end of
+        its turn itself."""
         sha = self._shas.get(source)
         if sha is None:
             sha = self._shas[source] = hashlib.sha1(
@@ -73,17 +78,22 @@ class RespScripts:
             ).hexdigest()
         texts = [str(a) for a in args]
         payload = command("EVALSHA", sha, str(len(keys)), *keys, *texts)
-        return self._send(payload, (source, keys, texts))
+        return self._send(payload, (source, keys, texts), now)
 
     def send_command(self, *args: str) -> asyncio.Future[Any]:
         """`command` without waiting, as `send_script`."""
         return self._send(command(*args), None)
 
-    def _send(self, payload: bytes, script: _Source | None) -> asyncio.Future[Any]:
+    def _send(
+        self, payload: bytes, script: _Source | None, now: bool = False
+    ) -> asyncio.Future[Any]:
         conn = self._conn
         if conn is None:
             raise RedisConnectionError("redis connection not open")
-        conn.write_soon(payload)  # raises when the connection broke
+        if now:
+            conn.write_now(payload)  # raises when the connection broke
+        else:
+            conn.write_soon(payload)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         # A caller that stops waiting (a timeout, a cancel) cancels the future; its answer
@@ -166,19 +176,74 @@ def _retrieved(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-class RespScript:
-    """One script on a connection of its own (the message script: every accepted message runs
-    it, so nothing else waits behind it): `call(keys, args)` as `RespScripts.run`."""
+class MessageScript:
+    """The message-publishing script (`PUBLISH_MESSAGES`) on a connection of its own (every
+    accepted message runs it, so nothing else waits behind it). `publish(keys, args)` takes one
+    message's five keys and seven arguments and returns its id and epoch. The messages of one
+    event-loop turn go to Redis as one call: Redis pays for a script call once, not once per
+    message (docs/performance.md). A message Redis failed raises `ResponseError` for its caller
+    alone; a lost connection or a timeout fails every message of the call."""
 
     def __init__(self, url: str, source: str) -> None:
         self._scripts = RespScripts(url)
         self._source = source
+        # The messages of this turn, not yet sent: their keys, arguments, and who waits.
+        self._keys: list[str] = []
+        self._args: list[str] = []
+        self._waiting: list[asyncio.Future[tuple[int, str]]] = []
 
-    async def call(self, keys: list[str], args: list[Any]) -> Any:
-        return await self._scripts.run(self._source, keys, args)
+    async def publish(self, keys: list[str], args: list[Any]) -> tuple[int, str]:
+        await self._scripts.ready()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[int, str]] = loop.create_future()
+        if not self._waiting:
+            loop.call_soon(self._send)
+        self._keys.extend(keys)
+        self._args.extend(str(a) for a in args)
+        self._waiting.append(future)
+        return await future
+
+    def _send(self) -> None:
+        keys, args, waiting = self._keys, self._args, self._waiting
+        self._keys, self._args, self._waiting = [], [], []
+        try:
+            reply = self._scripts.send_script(self._source, keys, args, now=True)
+        except Exception as exc:  # the connection broke since `ready`
+            _fail(waiting, exc)
+            return
+        reply.add_done_callback(lambda done: _answer(waiting, done))
 
     async def ready(self) -> None:
         await self._scripts.ready()
 
     async def aclose(self) -> None:
         await self._scripts.aclose()
+
+
+def _answer(waiting: list[asyncio.Future[tuple[int, str]]], reply: asyncio.Future[Any]) -> None:
+    """Each message's id and epoch (or its error) to its caller."""
+    if reply.cancelled():
+        _fail(waiting, RedisConnectionError("redis call cancelled"))
+        return
+    exc = reply.exception()
+    if exc is not None:
+        _fail(waiting, exc)
+        return
+    values = reply.result()
+    if not isinstance(values, list) or len(values) != 2 * len(waiting):
+        _fail(waiting, ResponseError("unexpected reply to the message script"))
+        return
+    for i, future in enumerate(waiting):
+        if future.done():
+            continue  # its caller stopped waiting
+        msg_id, epoch = values[2 * i], values[2 * i + 1]
+        if msg_id == 0:
+            future.set_exception(ResponseError(str(epoch)))
+        else:
+            future.set_result((int(msg_id), str(epoch)))
+
+
+def _fail(waiting: list[asyncio.Future[tuple[int, str]]], exc: BaseException) -> None:
+    for future in waiting:
+        if not future.done():
+            future.set_exception(exc)

@@ -24,37 +24,39 @@ __all__ = [
     "PRESENCE_SWEEP",
     "PRESENCE_UPDATE",
     "PUBLISH_MESSAGE",
+    "PUBLISH_MESSAGES",
     "RESET_HISTORY",
     "ROOM_WRITE",
     "SET_AGREEMENT",
 ]
 
-# Shared prologue: make sure the room has an epoch (a new one means its history was lost: tell
-# the room), and define `trim`: drop entries past the count or age bound and raise the floor.
-# KEYS: seq, epoch, hist, floor, channel. ARGV[1] now_ms, [2] max_messages, [3] max_age_ms,
-# [4] candidate epoch. SETs keep the keys' expiry (KEEPTTL): expiries are refreshed apart.
-_PROLOGUE = """
-local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[4]
-  redis.call('SET', KEYS[2], epoch, 'KEEPTTL')
-  local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
-  redis.call('DEL', KEYS[3])
-  redis.call('SET', KEYS[4], seq, 'KEEPTTL')
-  redis.call('PUBLISH', KEYS[5], 'C{"k":"reset","epoch":"' .. epoch .. '"}')
+# What the history scripts share, as functions of a room's keys K = {seq, epoch, hist, floor,
+# channel}: the room's epoch (a new one means its history was lost: tell the room), `trim`
+# (drop entries past the count or age bound and raise the floor) and `keep` (the keys' expiry).
+# SETs keep the keys' expiry (KEEPTTL): expiries are refreshed apart.
+_ROOM = """
+local function read_floor(K)
+  return tonumber(redis.call('GET', K[4]) or '0')
 end
-local maxlen = tonumber(ARGV[2])
-local cutoff = tonumber(ARGV[1]) - tonumber(ARGV[3])
-local function read_floor()
-  return tonumber(redis.call('GET', KEYS[4]) or '0')
+local function room_epoch(K, candidate)
+  local epoch = redis.call('GET', K[2])
+  if not epoch then
+    epoch = candidate
+    redis.call('SET', K[2], epoch, 'KEEPTTL')
+    local seq = tonumber(redis.call('GET', K[1]) or '0')
+    redis.call('DEL', K[3])
+    redis.call('SET', K[4], seq, 'KEEPTTL')
+    redis.call('PUBLISH', K[5], 'C{"k":"reset","epoch":"' .. epoch .. '"}')
+  end
+  return epoch
 end
 -- Oldest first, in batches (one XRANGE and one XDEL each): past the count, or past the age.
-local function trim()
-  local n = redis.call('XLEN', KEYS[3])
+local function trim(K, maxlen, cutoff)
+  local n = redis.call('XLEN', K[3])
   local excess = n - maxlen
   local last = nil
   while n > 0 do
-    local batch = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT',
+    local batch = redis.call('XRANGE', K[3], '-', '+', 'COUNT',
       math.min(math.max(excess, 0) + 16, 1000))
     local drop, kept = {}, #batch == 0
     for _, e in ipairs(batch) do
@@ -67,75 +69,118 @@ local function trim()
       end
     end
     if #drop > 0 then
-      redis.call('XDEL', KEYS[3], unpack(drop))
+      redis.call('XDEL', K[3], unpack(drop))
       last = drop[#drop]
     end
     if kept then break end
   end
   if last then
     local newfloor = tonumber(string.match(last, '^(%d+)'))
-    if newfloor > read_floor() then redis.call('SET', KEYS[4], newfloor, 'KEEPTTL') end
+    if newfloor > read_floor(K) then redis.call('SET', K[4], newfloor, 'KEEPTTL') end
   end
 end
-local ttl = tonumber(ARGV[3]) + 60000
--- The room's keys outlive its newest message by the age bound and a minute; refreshed when
--- half a minute of that is used up, not on every message (four commands saved per message).
-local function keep()
-  if redis.call('PTTL', KEYS[1]) < ttl - 30000 then
-    for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
+-- The room's keys outlive its newest message by the age bound and a minute (`ttl`); refreshed
+-- when half a minute of that is used up, not on every message (four commands saved per message).
+local function keep(K, ttl)
+  if redis.call('PTTL', K[1]) < ttl - 30000 then
+    for i = 1, 4 do redis.call('PEXPIRE', K[i], ttl) end
   end
 end
 """
 
-# ARGV[5] head, [6] tail, [7] '' or the participant of a private message (not stored, sent
-# as a control event to that participant and the room's facilitators). Returns {id, epoch}.
+# `publish(K, now, maxlen, maxage, candidate, head, tail, private)`: one message of room K
+# (private: '' or the participant of a private message, not stored, sent as a control event to
+# that participant and the room's facilitators). Returns id, epoch.
 # The bounds are enforced every 16 messages (and on every read: HISTORY trims first), so the
 # stream holds at most max_messages + 15 entries and no reader sees past the bounds.
-PUBLISH_MESSAGE = (
-    _PROLOGUE
-    + """
-local id = redis.call('INCR', KEYS[1])
-if id == 1 then
-  -- a new room, or the counter alone was lost: never hand out an id at or below the floor
-  -- or one the stream already holds
-  local base = read_floor()
-  local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
-  if last then base = math.max(base, tonumber(string.match(last[1], '^(%d+)'))) end
-  if base > 0 then
-    id = base + 1
-    redis.call('SET', KEYS[1], id, 'KEEPTTL')
+_PUBLISH = """
+local function publish(K, now, maxlen, maxage, candidate, head, tail, private)
+  local epoch = room_epoch(K, candidate)
+  local ttl = maxage + 60000
+  local id = redis.call('INCR', K[1])
+  if id == 1 then
+    -- a new room, or the counter alone was lost: never hand out an id at or below the floor
+    -- or one the stream already holds
+    local base = read_floor(K)
+    local last = redis.call('XREVRANGE', K[3], '+', '-', 'COUNT', 1)[1]
+    if last then base = math.max(base, tonumber(string.match(last[1], '^(%d+)'))) end
+    if base > 0 then
+      id = base + 1
+      redis.call('SET', K[1], id, 'KEEPTTL')
+    end
   end
+  local frame = head .. id .. tail
+  if private ~= '' then
+    local event = {k = 'to', role = 'facilitator', participant = private, frame = frame}
+    redis.call('PUBLISH', K[5], 'C' .. cjson.encode(event))
+    keep(K, ttl)
+    return id, epoch
+  end
+  if maxlen > 0 then
+    redis.call('XADD', K[3], id .. '-0', 't', now, 'f', frame)
+    if id % 16 == 0 then trim(K, maxlen, now - maxage) end
+  else
+    redis.call('SET', K[4], id, 'KEEPTTL')
+  end
+  redis.call('PUBLISH', K[5], 'R' .. frame)
+  keep(K, ttl)
+  return id, epoch
 end
-local frame = ARGV[5] .. id .. ARGV[6]
-if ARGV[7] ~= '' then
-  local event = {k = 'to', role = 'facilitator', participant = ARGV[7], frame = frame}
-  redis.call('PUBLISH', KEYS[5], 'C' .. cjson.encode(event))
-  keep()
-  return {id, epoch}
-end
-if maxlen > 0 then
-  redis.call('XADD', KEYS[3], id .. '-0', 't', ARGV[1], 'f', frame)
-  if id % 16 == 0 then trim() end
-else
-  redis.call('SET', KEYS[4], id, 'KEEPTTL')
-end
-redis.call('PUBLISH', KEYS[5], 'R' .. frame)
-keep()
+"""
+
+# One message. KEYS: seq, epoch, hist, floor, channel. ARGV[1] now_ms, [2] max_messages,
+# [3] max_age_ms, [4] candidate epoch, [5] head, [6] tail, [7] '' or the participant of a
+# private message. Returns {id, epoch}.
+PUBLISH_MESSAGE = (
+    _ROOM
+    + _PUBLISH
+    + """
+local id, epoch = publish(KEYS, tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4],
+  ARGV[5], ARGV[6], ARGV[7])
 return {id, epoch}
 """
 )
 
-# Returns {epoch, floor, last_id, entries...} where entries are alternating id, frame.
-HISTORY = (
-    _PROLOGUE
+# Several messages, of any rooms, in one call (the messages of one event-loop turn): Redis pays
+# for a call once, not per message. KEYS: the five keys above for each message, in order; ARGV:
+# the seven arguments above for each message, in order. Returns the id and epoch of each
+# message, in order; a message that failed has id 0 and the error in place of its epoch, and
+# the others stand (each runs under pcall: a script's writes are not undone by a later error).
+PUBLISH_MESSAGES = (
+    _ROOM
+    + _PUBLISH
     + """
-trim()
-local out = {epoch, read_floor(), tonumber(redis.call('GET', KEYS[1]) or '0')}
+local out = {}
+for i = 0, #KEYS / 5 - 1 do
+  local b, a = i * 5, i * 7
+  local K = {KEYS[b + 1], KEYS[b + 2], KEYS[b + 3], KEYS[b + 4], KEYS[b + 5]}
+  local ok, id, epoch = pcall(publish, K, tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]),
+    tonumber(ARGV[a + 3]), ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+  if not ok then
+    id, epoch = 0, type(id) == 'table' and (id.err or 'ERR') or tostring(id)
+  end
+  out[b / 5 * 2 + 1] = id
+  out[b / 5 * 2 + 2] = epoch
+end
+return out
+"""
+)
+
+# Returns {epoch, floor, last_id, entries...} where entries are alternating id, frame.
+# KEYS: seq, epoch, hist, floor, channel. ARGV[1] now_ms, [2] max_messages, [3] max_age_ms,
+# [4] candidate epoch.
+HISTORY = (
+    _ROOM
+    + """
+local maxage = tonumber(ARGV[3])
+local epoch = room_epoch(KEYS, ARGV[4])
+trim(KEYS, tonumber(ARGV[2]), tonumber(ARGV[1]) - maxage)
+local out = {epoch, read_floor(KEYS), tonumber(redis.call('GET', KEYS[1]) or '0')}
 for _, e in ipairs(redis.call('XRANGE', KEYS[3], '-', '+')) do
   out[#out + 1] = tonumber(string.match(e[1], '^(%d+)'))
   out[#out + 1] = e[2][4]
 end
-keep()
+keep(KEYS, maxage + 60000)
 return out
 """
 )

@@ -97,7 +97,19 @@ class RespConnection(asyncio.Protocol):
         if len(self._queued) == 1:
             asyncio.get_running_loop().call_soon(self._send_queued)
 
+    def write_now(self, data: bytes) -> None:
+        """Send `data` now, after whatever `write_soon` holds (order is kept): for a caller that
+        already waited for the end of its turn. Raises as `write` does."""
+        if self.broken is not None or self._transport is None:
+            raise RedisConnectionError(f"redis connection {self.broken or 'not open'}")
+        if self._queued:
+            self._queued.append(data)
+            data, self._queued = b"".join(self._queued), []  # the pending send finds none
+        self._transport.write(data)
+
     def _send_queued(self) -> None:
+        if not self._queued:
+            return  # `write_now` sent it
         data, self._queued = b"".join(self._queued), []
         if self.broken is None and self._transport is not None:
             self._transport.write(data)

@@ -17,7 +17,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
 from server.brokers import redis_publish, resp
-from server.brokers.redis_publish import RespScript, RespScripts
+from server.brokers import redis_scripts as lua
+from server.brokers.redis_publish import MessageScript, RespScripts
 from server.brokers.redis_subscription import RespSubscription
 from tests.support import RedisServer
 
@@ -115,9 +116,23 @@ def test_only_plain_redis_urls_take_the_lean_path() -> None:
 ECHO = "return {tonumber(ARGV[1]) + 1, KEYS[1]}"
 
 
+class _OneScript:
+    """One script on a `RespScripts` connection of its own: `call(keys, args)`."""
+
+    def __init__(self, url: str, source: str) -> None:
+        self.scripts = RespScripts(url)
+        self.source = source
+
+    async def call(self, keys: list[str], args: list[object]) -> object:
+        return await self.scripts.run(self.source, keys, args)
+
+    async def aclose(self) -> None:
+        await self.scripts.aclose()
+
+
 async def test_script_replies_resolve_their_own_calls_in_order(redis_server: RedisServer) -> None:
-    script = RespScript(redis_server.url, ECHO)
-    failing = RespScript(redis_server.url, "return redis.call('NOPE')")
+    script = _OneScript(redis_server.url, ECHO)
+    failing = _OneScript(redis_server.url, "return redis.call('NOPE')")
     try:
         results = await asyncio.gather(*(script.call([f"k{i}"], [i]) for i in range(200)))
         assert results == [[i + 1, f"k{i}"] for i in range(200)]
@@ -132,7 +147,7 @@ async def test_script_replies_resolve_their_own_calls_in_order(redis_server: Red
 async def test_script_survives_a_lost_script_cache_and_a_lost_connection(
     redis_server: RedisServer,
 ) -> None:
-    script = RespScript(redis_server.url, ECHO + " -- cache test " + uuid.uuid4().hex)
+    script = _OneScript(redis_server.url, ECHO + " -- cache test " + uuid.uuid4().hex)
     admin = redis.Redis(port=redis_server.port)
     try:
         assert await script.call(["a"], [1]) == [2, "a"]
@@ -204,7 +219,7 @@ def test_both_under_uvloop(redis_server: RedisServer) -> None:
     async def scenario() -> None:
         channel = f"t:{uuid.uuid4().hex}"
         sub = RespSubscription(redis_server.url)
-        script = RespScript(redis_server.url, "return redis.call('PUBLISH', KEYS[1], ARGV[1])")
+        script = _OneScript(redis_server.url, "return redis.call('PUBLISH', KEYS[1], ARGV[1])")
         try:
             await sub.subscribe(channel)
             await _next(sub, "subscribe")
@@ -215,3 +230,96 @@ def test_both_under_uvloop(redis_server: RedisServer) -> None:
             await script.aclose()
 
     uvloop.run(scenario())
+
+
+def _room_keys(prefix: str, room: str) -> list[str]:
+    return [f"{prefix}:{{{room}}}:{name}" for name in ("seq", "epoch", "hist", "floor", "ch")]
+
+
+def _stream(admin: redis.Redis, key: str) -> list[tuple[str, dict[str, str]]]:
+    entries = admin.xrange(key) or []
+    return [(str(i), {str(k): str(v) for k, v in (f or {}).items()}) for i, f in entries]
+
+
+def _message_args(text: str) -> list[object]:
+    # now_ms, max_messages, max_age_ms, candidate epoch, head, tail, private
+    return [1_000, 50, 60_000, "e1", '{"id":', f',"text":"{text}"}}', ""]
+
+
+async def test_the_messages_of_one_turn_go_in_one_script_call(redis_server: RedisServer) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    script = MessageScript(redis_server.url, lua.PUBLISH_MESSAGES)
+    admin = redis.Redis(port=redis_server.port, decode_responses=True)
+    try:
+        await script.ready()
+        admin.config_resetstat()
+        rooms = ["a", "b", "c"]
+        calls = [
+            script.publish(_room_keys(prefix, rooms[i % 3]), _message_args(f"m{i}"))
+            for i in range(30)
+        ]
+        results = await asyncio.gather(*calls)
+        assert admin.info("commandstats")["cmdstat_evalsha"]["calls"] == 1
+        # Each caller gets its own message's id: 1..10 in each room, in the order sent.
+        for r, room in enumerate(rooms):
+            assert [results[i] for i in range(r, 30, 3)] == [(n, "e1") for n in range(1, 11)]
+            stream = _stream(admin, _room_keys(prefix, room)[2])
+            assert [e[0] for e in stream] == [f"{n}-0" for n in range(1, 11)]
+            assert stream[0][1]["f"] == f'{{"id":1,"text":"m{r}"}}'
+        # The next turn's messages are the next call.
+        assert await script.publish(_room_keys(prefix, "a"), _message_args("later")) == (11, "e1")
+        assert admin.info("commandstats")["cmdstat_evalsha"]["calls"] == 2
+    finally:
+        await script.aclose()
+        admin.close()
+
+
+async def test_a_message_redis_refuses_fails_alone(redis_server: RedisServer) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    script = MessageScript(redis_server.url, lua.PUBLISH_MESSAGES)
+    admin = redis.Redis(port=redis_server.port, decode_responses=True)
+    try:
+        broken = _room_keys(prefix, "broken")
+        admin.set(broken[1], "e1")  # a room with an epoch (so its keys are not reset) ...
+        admin.set(broken[2], "not a stream")  # ... whose history is no stream: XADD refuses
+        outcomes = await asyncio.gather(
+            script.publish(_room_keys(prefix, "a"), _message_args("first")),
+            script.publish(_room_keys(prefix, "broken"), _message_args("lost")),
+            script.publish(_room_keys(prefix, "a"), _message_args("third")),
+            return_exceptions=True,
+        )
+        assert outcomes[0] == (1, "e1")
+        assert isinstance(outcomes[1], ResponseError)
+        assert "WRONGTYPE" in str(outcomes[1])
+        assert outcomes[2] == (2, "e1")
+        texts = [fields["f"] for _, fields in _stream(admin, _room_keys(prefix, "a")[2])]
+        assert texts == ['{"id":1,"text":"first"}', '{"id":2,"text":"third"}']
+    finally:
+        await script.aclose()
+        admin.close()
+
+
+async def test_a_lost_connection_fails_every_message_of_the_call(
+    redis_server: RedisServer,
+) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    script = MessageScript(redis_server.url, lua.PUBLISH_MESSAGES)
+    admin = redis.Redis(port=redis_server.port, decode_responses=True)
+    try:
+        await script.ready()
+        admin.client_pause(300, all=True)  # the call is sent, not answered
+        calls = [
+            asyncio.ensure_future(script.publish(_room_keys(prefix, "a"), _message_args(str(i))))
+            for i in range(3)
+        ]
+        await asyncio.sleep(0)  # the turn ends: the call is written
+        await asyncio.sleep(0)
+        assert admin.client_kill_filter(_type="normal", skipme=True) >= 1
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(o, RedisConnectionError) for o in outcomes), outcomes
+        # The next message opens a new connection.
+        msg_id, _ = await script.publish(_room_keys(prefix, "a"), _message_args("after"))
+        assert msg_id >= 1
+    finally:
+        await script.aclose()
+        admin.close()
