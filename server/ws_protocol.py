@@ -40,9 +40,11 @@ from uvicorn.server import ServerState
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Close, Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from server.logs import ADDRESS, where
+from server.ws_handshake import read_upgrade, refusal, switching
 
 __all__ = ["CLOSE_TIMEOUT_S", "ChatSocketProtocol"]
 
@@ -63,6 +65,7 @@ class ChatSocketProtocol(asyncio.Protocol):
         "_drained",
         "_fragments",
         "_inbox",
+        "_lean",
         "_paused",
         "_ping_payload",
         "_read_paused",
@@ -106,7 +109,15 @@ class ChatSocketProtocol(asyncio.Protocol):
                     compress_settings={"memLevel": 5},
                 )
             ]
-        self.conn = ServerProtocol(extensions=extensions, max_size=config.ws_max_size, logger=log)
+        # Without extensions to negotiate the handshake is read here (`server.ws_handshake`),
+        # and `conn` starts open: it only frames.
+        self._lean = not extensions
+        self.conn = ServerProtocol(
+            extensions=extensions,
+            max_size=config.ws_max_size,
+            logger=log,
+            state=State.OPEN if self._lean else State.CONNECTING,
+        )
         self._fragments: list[bytes] | None = None  # the message being received
         self._text = False  # ... is text
         self._state = _CONNECTING
@@ -115,7 +126,8 @@ class ChatSocketProtocol(asyncio.Protocol):
         self._paused = False  # the transport's write buffer is above its high-water mark
         self._drained: asyncio.Future[None] | None = None
         self._read_paused = False
-        self._response: Response | None = None  # the 101 answer, until the app accepts
+        # Until the app accepts: the 101 answer (`websockets`' handshake), or the accept key.
+        self._response: Response | bytes | None = None
         self._timer: asyncio.TimerHandle | None = None  # the next ping, pong deadline or close
         self._ping_payload: bytes | None = None
 
@@ -147,6 +159,10 @@ class ChatSocketProtocol(asyncio.Protocol):
         self._wake_writer()
 
     def data_received(self, data: bytes) -> None:
+        if self._lean and self._state == _CONNECTING and not self.scope:
+            data = self._on_upgrade(data)  # uvicorn hands over the whole request at once
+            if not data:
+                return
         conn = self.conn
         conn.receive_data(data)
         for event in conn.events_received():
@@ -174,7 +190,20 @@ class ChatSocketProtocol(asyncio.Protocol):
 
     # -- incoming ---------------------------------------------------------------------------------
 
+    def _on_upgrade(self, data: bytes) -> bytes:
+        """The upgrade request, read here; returns what came after it."""
+        upgrade = read_upgrade(data)
+        if isinstance(upgrade, bytes):  # not a valid WebSocket handshake: refused
+            self._state = _GONE
+            self.transport.write(upgrade)
+            self.transport.close()
+            return b""
+        self._response = upgrade.accept
+        self._open(upgrade.path, upgrade.query, upgrade.headers, upgrade.subprotocols)
+        return data[data.index(b"\r\n\r\n") + 4 :]
+
     def _on_request(self, request: Request) -> None:
+        """The upgrade request, read by `conn` (with extensions to negotiate)."""
         conn = self.conn
         response = conn.accept(request)
         if response.status_code != 101:  # not a valid WebSocket handshake
@@ -183,12 +212,21 @@ class ChatSocketProtocol(asyncio.Protocol):
             return
         self._response = response
         headers = request.headers
-        raw_path, _, query = request.path.partition("?")
+        path, _, query = request.path.partition("?")
         subprotocols = [
             token.strip()
             for value in headers.get_all("Sec-WebSocket-Protocol")
             for token in value.split(",")
         ]
+        raw = [(k.lower().encode("ascii"), v.encode("latin-1")) for k, v in headers.raw_items()]
+        # The parser keeps the request for the connection's life; nothing reads it again.
+        headers.clear()
+        self._open(path, query, raw, subprotocols)
+
+    def _open(
+        self, path: str, query: str, headers: list[tuple[bytes, bytes]], subprotocols: list[str]
+    ) -> None:
+        """The handshake is valid: the app is started and told `websocket.connect`."""
         config = self.config
         self.scope = {
             "type": "websocket",
@@ -198,16 +236,14 @@ class ChatSocketProtocol(asyncio.Protocol):
             "server": get_local_addr(self.transport),
             "client": get_remote_addr(self.transport),
             "root_path": config.root_path,
-            "path": config.root_path + unquote(raw_path),
-            "raw_path": config.root_path.encode("ascii") + raw_path.encode("ascii"),
+            "path": config.root_path + unquote(path),
+            "raw_path": config.root_path.encode("ascii") + path.encode("ascii"),
             "query_string": query.encode("ascii"),
-            "headers": [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers.raw_items()],
+            "headers": headers,
             "subprotocols": subprotocols,
         }
         if self.app_state:
             self.scope["state"] = self.app_state.copy()
-        # The parser keeps the request for the connection's life; nothing reads it again.
-        headers.clear()
         self._push({"type": "websocket.connect"})
         task = self.loop.create_task(self._run_app())
         tasks = self.server_state.tasks
@@ -326,9 +362,7 @@ class ChatSocketProtocol(asyncio.Protocol):
             elif kind == "websocket.close":  # refused before accepting
                 log.info('%s - "WebSocket %s" 403', ADDRESS, self.scope.get("path"))
                 self._push({"type": "websocket.disconnect", "code": 1006})
-                self._state = _GONE
-                self.conn.send_response(self.conn.reject(403, ""))
-                self._flush()
+                self._refuse(403, "")
             else:
                 raise RuntimeError(f"expected websocket.accept or websocket.close, not {kind}")
             return
@@ -363,6 +397,15 @@ class ChatSocketProtocol(asyncio.Protocol):
         if self.transport.is_closing():
             return
         log.info('%s - "WebSocket %s" [accepted]', ADDRESS, self.scope.get("path"))
+        if isinstance(response, bytes):  # the handshake read here: `response` is the key
+            headers = [*self.server_state.default_headers, *message.get("headers", [])]
+            subprotocol = message.get("subprotocol")
+            if subprotocol:
+                headers.append((b"Sec-WebSocket-Protocol", subprotocol.encode("latin-1")))
+            self.transport.write(switching(response, headers))
+            self._state = _OPEN
+            self._schedule_ping()
+            return
         del response.headers["Date"]
         for name, value in [*self.server_state.default_headers, *message.get("headers", [])]:
             response.headers[name.decode("latin-1")] = value.decode("latin-1")
@@ -434,5 +477,15 @@ class ChatSocketProtocol(asyncio.Protocol):
             self._timer = None
 
     def _send_500(self) -> None:
-        self.conn.send_response(self.conn.reject(500, "Internal Server Error"))
+        self._refuse(500, "Internal Server Error")
+
+    def _refuse(self, status: int, text: str) -> None:
+        """Answer the handshake with `status` and end the connection."""
+        self._state = _GONE
+        if self._lean:
+            if not self.transport.is_closing():
+                self.transport.write(refusal(status, text))
+            self.transport.close()
+            return
+        self.conn.send_response(self.conn.reject(status, text))
         self._flush()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import struct
@@ -69,11 +70,15 @@ class Served:
     server: uvicorn.Server
 
 
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Any]]:
+@pytest.fixture(params=[False, True], ids=["handshake-read-here", "handshake-by-websockets"])
+async def serve(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Any]]:
+    """Starts servers of the Echo app. Every test runs twice: without permessage-deflate (as
+    the chat server runs: the handshake is read by `server.ws_handshake`) and with it (the
+    handshake is `websockets`' own, which negotiates the extension)."""
     started: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
     async def start(**options: Any) -> Served:
+        options.setdefault("ws_per_message_deflate", request.param)
         app = Echo()
         port = free_port()
         config = uvicorn.Config(
@@ -259,6 +264,21 @@ async def test_keepalive_pings_and_a_silent_peer_is_failed_with_1011(serve: Any)
         lively.frame(0xA, bytes(frame.data))
     assert frame is not None and bytes(frame.data) == b"still here"
     lively.close()
+
+
+async def test_the_101_carries_the_accept_key_and_the_servers_headers(serve: Any) -> None:
+    served = await serve()
+    key = base64.b64encode(os.urandom(16)).decode()
+    _, head = await Raw.open(served.port, key=key)
+    status, *lines = head.decode("latin-1").strip().split("\r\n")
+    assert status == "HTTP/1.1 101 Switching Protocols"
+    headers = {name.lower(): value.strip() for name, _, value in (h.partition(":") for h in lines)}
+    guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+    digest = hashlib.sha1((key + guid).encode(), usedforsecurity=False).digest()
+    assert headers["sec-websocket-accept"] == base64.b64encode(digest).decode()
+    assert headers["upgrade"].lower() == "websocket"
+    assert headers["connection"].lower() == "upgrade"
+    assert headers["server"] == "uvicorn"  # uvicorn's default headers, as it sends them
 
 
 async def test_not_a_handshake_is_answered_400_and_a_refusal_403(serve: Any) -> None:
