@@ -27,14 +27,23 @@ from rooms.ids import ParticipantId, RoomId
 from server import envelope as envelopes
 from server.brokers import Broker, BrokerUnavailable
 from server.direct import text_frame
+from server.logs import where
 from server.metrics import Metrics
 from server.session import Session
 from server.support import support_frame
 from server.wire import encode
 
-__all__ = ["Hub", "LocalRoom"]
+__all__ = ["CLOSE_INTERNAL_ERROR", "Hub", "LocalRoom"]
 
 log = logging.getLogger("peer_support.hub")
+
+CLOSE_INTERNAL_ERROR = 1011  # a delivery to this socket failed: reconnect and join with `since`
+
+
+def _delivery_failed(session: Session, exc: Exception) -> None:
+    log.error("delivery failed: %s at %s; socket closed (1011)", type(exc).__name__, where(exc))
+    with contextlib.suppress(Exception):
+        session.close(CLOSE_INTERNAL_ERROR, "internal error")
 
 
 @dataclass(eq=False)
@@ -64,7 +73,10 @@ class LocalRoom:
         """Deliver to every local socket of the room (only those with `role`, if given)."""
         for session in self.sessions:
             if (role is None or self._role_of(session) is role) and not (skip and session in skip):
-                session.deliver(frame)
+                try:
+                    session.deliver(frame)
+                except Exception as exc:
+                    _delivery_failed(session, exc)
         for joining, pending in self.joining.items():
             if (role is None or self._role_of(joining) is role) and not (skip and joining in skip):
                 pending.append(frame)
@@ -107,7 +119,18 @@ class Hub:
     # -- delivery (called by the broker, in publish order) -------------------------------------
 
     def on_event(self, room_id: RoomId, envelope: str) -> None:
-        """Fan an envelope out to the room's local sockets; never blocks."""
+        """Fan an envelope out to the room's local sockets; never blocks, never raises. A fault
+        in one socket's delivery closes that socket (1011: it reconnects and recovers with
+        `since`) and the others still get the envelope; any other fault loses this envelope
+        alone. Raised to the broker, a fault would take the subscription of every room down
+        (and, after a catch-up, the rest of the room would not get this message), and the
+        event loop's own report would log the envelope, text and all."""
+        try:
+            self._fan_out(room_id, envelope)
+        except Exception as exc:
+            log.error("event not delivered: %s at %s", type(exc).__name__, where(exc))
+
+    def _fan_out(self, room_id: RoomId, envelope: str) -> None:
         room = self.rooms.get(room_id)
         if room is None:
             return
@@ -116,7 +139,10 @@ class Hub:
             data = frame.encode()  # once for every socket of the room
             framed = text_frame(data)  # likewise
             for session in room.sessions:
-                session.deliver(frame, data, framed)
+                try:  # free when nothing is raised (Python 3.11)
+                    session.deliver(frame, data, framed)
+                except Exception as exc:
+                    _delivery_failed(session, exc)
             for pending in room.joining.values():
                 pending.append(frame)
             if self.metrics is not None:
