@@ -21,7 +21,7 @@ from redis.exceptions import ResponseError
 
 from server.brokers.resp import RespConnection, command
 
-__all__ = ["CALL_TIMEOUT_S", "MessageScript", "RespScripts"]
+__all__ = ["CALL_TIMEOUT_S", "MESSAGES_PER_CALL", "MessageScript", "RespScripts"]
 
 # A script call: its source, keys and arguments.
 _Source = tuple[str, list[str], list[str]]
@@ -29,6 +29,10 @@ _Source = tuple[str, list[str], list[str]]
 # As long as redis-py's socket timeout in this broker: a Redis that stopped answering fails the
 # call (the caller says `unavailable`) instead of holding it for ever.
 CALL_TIMEOUT_S = 5.0
+
+# At most this many messages in one call of the message script: Redis runs a script to its end
+# before anything else, so a call of a few hundred messages would hold every other client.
+MESSAGES_PER_CALL = 64
 
 
 class RespScripts:
@@ -181,8 +185,9 @@ class MessageScript:
     accepted message runs it, so nothing else waits behind it). `publish(keys, args)` takes one
     message's five keys and seven arguments and returns its id and epoch. The messages of one
     event-loop turn go to Redis as one call: Redis pays for a script call once, not once per
-    message (docs/performance.md). A message Redis failed raises `ResponseError` for its caller
-    alone; a lost connection or a timeout fails every message of the call."""
+    message (docs/performance.md), and at most `MESSAGES_PER_CALL` a call. A message Redis
+    failed raises `ResponseError` for its caller alone; a lost connection or a timeout fails
+    every message of the call."""
 
     def __init__(self, url: str, source: str) -> None:
         self._scripts = RespScripts(url)
@@ -201,10 +206,14 @@ class MessageScript:
         self._keys.extend(keys)
         self._args.extend(str(a) for a in args)
         self._waiting.append(future)
+        if len(self._waiting) >= MESSAGES_PER_CALL:
+            self._send()  # this call now; the turn's later messages make the next
         return await future
 
     def _send(self) -> None:
         keys, args, waiting = self._keys, self._args, self._waiting
+        if not waiting:
+            return  # sent already, a full call
         self._keys, self._args, self._waiting = [], [], []
         try:
             reply = self._scripts.send_script(self._source, keys, args, now=True)

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from server.brokers import redis_publish, resp
 from server.brokers import redis_scripts as lua
-from server.brokers.redis_publish import MessageScript, RespScripts
+from server.brokers.redis_publish import MESSAGES_PER_CALL, MessageScript, RespScripts
 from server.brokers.redis_subscription import RespSubscription
 from tests.support import RedisServer
 
@@ -269,6 +269,13 @@ async def test_the_messages_of_one_turn_go_in_one_script_call(redis_server: Redi
         # The next turn's messages are the next call.
         assert await script.publish(_room_keys(prefix, "a"), _message_args("later")) == (11, "e1")
         assert admin.info("commandstats")["cmdstat_evalsha"]["calls"] == 2
+        # A turn of more than MESSAGES_PER_CALL messages takes several calls, in order.
+        many = 2 * MESSAGES_PER_CALL + 1
+        ids = await asyncio.gather(
+            *(script.publish(_room_keys(prefix, "d"), _message_args(str(i))) for i in range(many))
+        )
+        assert [msg_id for msg_id, _ in ids] == list(range(1, many + 1))
+        assert admin.info("commandstats")["cmdstat_evalsha"]["calls"] == 2 + 3
     finally:
         await script.aclose()
         admin.close()
