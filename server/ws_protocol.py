@@ -63,6 +63,7 @@ class ChatSocketProtocol(asyncio.Protocol):
 
     __slots__ = (
         "_drained",
+        "_early",
         "_fragments",
         "_inbox",
         "_lean",
@@ -118,6 +119,7 @@ class ChatSocketProtocol(asyncio.Protocol):
             logger=log,
             state=State.OPEN if self._lean else State.CONNECTING,
         )
+        self._early = b""  # what came after the upgrade request, before the app accepted
         self._fragments: list[bytes] | None = None  # the message being received
         self._text = False  # ... is text
         self._state = _CONNECTING
@@ -200,7 +202,8 @@ class ChatSocketProtocol(asyncio.Protocol):
             return b""
         self._response = upgrade.accept
         self._open(upgrade.path, upgrade.query, upgrade.headers, upgrade.subprotocols)
-        return data[data.index(b"\r\n\r\n") + 4 :]
+        self._early = data[data.index(b"\r\n\r\n") + 4 :]  # read once the app accepts
+        return b""
 
     def _on_request(self, request: Request) -> None:
         """The upgrade request, read by `conn` (with extensions to negotiate)."""
@@ -244,6 +247,9 @@ class ChatSocketProtocol(asyncio.Protocol):
         }
         if self.app_state:
             self.scope["state"] = self.app_state.copy()
+        # Nothing more is read until the app accepts: a frame sent before the 101 would be
+        # dropped (the connection is not open), and a ping answered before the 101.
+        self.transport.pause_reading()
         self._push({"type": "websocket.connect"})
         task = self.loop.create_task(self._run_app())
         tasks = self.server_state.tasks
@@ -403,8 +409,7 @@ class ChatSocketProtocol(asyncio.Protocol):
             if subprotocol:
                 headers.append((b"Sec-WebSocket-Protocol", subprotocol.encode("latin-1")))
             self.transport.write(switching(response, headers))
-            self._state = _OPEN
-            self._schedule_ping()
+            self._opened()
             return
         del response.headers["Date"]
         for name, value in [*self.server_state.default_headers, *message.get("headers", [])]:
@@ -414,8 +419,16 @@ class ChatSocketProtocol(asyncio.Protocol):
             response.headers["Sec-WebSocket-Protocol"] = subprotocol
         self.conn.send_response(response)
         self._flush()
+        self._opened()
+
+    def _opened(self) -> None:
+        """The 101 is written: frames are read from now on, those that came early first."""
         self._state = _OPEN
         self._schedule_ping()
+        self.transport.resume_reading()
+        early, self._early = self._early, b""
+        if early:
+            self.data_received(early)
 
     # -- keepalive -------------------------------------------------------------------------------
 

@@ -36,11 +36,16 @@ class Echo:
 
     disconnects: list[dict[str, Any]] = field(default_factory=list)
     refuse: bool = False
+    connected: asyncio.Event = field(default_factory=asyncio.Event)  # told websocket.connect
+    hold: asyncio.Event | None = None  # when set: accept only once this is set
     told: asyncio.Event = field(default_factory=asyncio.Event)  # a disconnect was recorded
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Any) -> None:
         assert scope["type"] == "websocket"
         assert (await receive())["type"] == "websocket.connect"
+        self.connected.set()
+        if self.hold is not None:
+            await self.hold.wait()
         if self.refuse:
             await send({"type": "websocket.close", "code": 1008})
             return
@@ -279,6 +284,37 @@ async def test_the_101_carries_the_accept_key_and_the_servers_headers(serve: Any
     assert headers["upgrade"].lower() == "websocket"
     assert headers["connection"].lower() == "upgrade"
     assert headers["server"] == "uvicorn"  # uvicorn's default headers, as it sends them
+
+
+async def test_frames_sent_before_the_101_are_read_after_it(serve: Any) -> None:
+    """A client that does not wait for the 101 (RFC 6455 says it must) loses nothing, and a
+    ping of its is not answered before the 101."""
+    served = await serve()
+    served.app.hold = asyncio.Event()
+    reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    async with asyncio.timeout(timeout(5)):
+        await served.app.connected.wait()  # the upgrade is read; the app has not accepted
+    raw = Raw(reader, writer)
+    Raw.opened.append(raw)
+    raw.frame(0x9, b"early ping")
+    raw.frame(0x1, b"early")
+    for _ in range(10):  # loop turns in which the server (this loop) could read them
+        await asyncio.sleep(0)
+    served.app.hold.set()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout(5))
+    assert head.startswith(b"HTTP/1.1 101 ")
+    pong = await raw.next()
+    assert pong is not None and pong.opcode is Opcode.PONG and bytes(pong.data) == b"early ping"
+    echo = await raw.next()
+    assert echo is not None and bytes(echo.data) == b"early"
 
 
 async def test_not_a_handshake_is_answered_400_and_a_refusal_403(serve: Any) -> None:
