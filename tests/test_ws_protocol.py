@@ -128,6 +128,13 @@ class Raw:
 
     @classmethod
     async def open(cls, port: int, key: str | None = None) -> tuple[Raw, bytes]:
+        """A client whose handshake is answered: it and the answer's head."""
+        raw = await cls.connect(port, key)
+        return raw, await raw.head()
+
+    @classmethod
+    async def connect(cls, port: int, key: str | None = None) -> Raw:
+        """A client that has sent its upgrade request; `head` reads the answer."""
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         key = base64.b64encode(os.urandom(16)).decode() if key is None else key
         writer.write(
@@ -137,10 +144,12 @@ class Raw:
                 "Sec-WebSocket-Version: 13\r\n\r\n"
             ).encode()
         )
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout(5))
         raw = cls(reader, writer)
         cls.opened.append(raw)
-        return raw, head
+        return raw
+
+    async def head(self) -> bytes:
+        return await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), timeout(5))
 
     def frame(self, opcode: int, payload: bytes, fin: bool = True) -> None:
         n = len(payload)
@@ -291,26 +300,15 @@ async def test_frames_sent_before_the_101_are_read_after_it(serve: Any) -> None:
     ping of its is not answered before the 101."""
     served = await serve()
     served.app.hold = asyncio.Event()
-    reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
+    raw = await Raw.connect(served.port)
     async with asyncio.timeout(timeout(5)):
         await served.app.connected.wait()  # the upgrade is read; the app has not accepted
-    raw = Raw(reader, writer)
-    Raw.opened.append(raw)
     raw.frame(0x9, b"early ping")
     raw.frame(0x1, b"early")
     for _ in range(10):  # loop turns in which the server (this loop) could read them
         await asyncio.sleep(0)
     served.app.hold.set()
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout(5))
-    assert head.startswith(b"HTTP/1.1 101 ")
+    assert (await raw.head()).startswith(b"HTTP/1.1 101 ")
     pong = await raw.next()
     assert pong is not None and pong.opcode is Opcode.PONG and bytes(pong.data) == b"early ping"
     echo = await raw.next()
