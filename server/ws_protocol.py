@@ -1,5 +1,6 @@
-"""One WebSocket connection, from the upgrade request to the close: RFC 6455 by the `websockets`
-library's sans-I/O `ServerProtocol`, served to the ASGI app as uvicorn serves it.
+"""One WebSocket connection, from the upgrade request to the close: the handshake read here
+(`server.ws_handshake`; by `websockets` when permessage-deflate is on), the frames by the
+`websockets` library's sans-I/O `ServerProtocol`, served to the ASGI app as uvicorn serves it.
 
 uvicorn's HTTP protocol hands every upgrade request to the class given as `ws=`
 (`server.cli.websocket_options`). Its own sans-I/O class keeps, for every open connection, an

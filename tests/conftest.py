@@ -15,7 +15,14 @@ from starlette.applications import Starlette
 from server.app import create_app
 from server.cli import proxy_options, websocket_options
 from server.settings import Settings
-from tests.support import Client, RedisClusterNodes, RedisServer, free_port, timeout
+from tests.support import (
+    Client,
+    RedisClusterNodes,
+    RedisServer,
+    free_port,
+    start_uvicorn,
+    timeout,
+)
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 
@@ -108,14 +115,8 @@ async def start_server(base_env: dict[str, str]) -> AsyncIterator[StartServer]:
             **websocket_options(settings),  # as `peer-support serve` runs it
             **proxy_options(settings),
         )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
+        server, task = await start_uvicorn(config)
         servers.append((server, task))
-        async with asyncio.timeout(timeout(10)):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
         return AppServer(app, port)
 
     yield start

@@ -66,6 +66,21 @@ def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def start_uvicorn(config: Any) -> tuple[Any, asyncio.Task[None]]:
+    """A uvicorn server for `config` (a `uvicorn.Config`) in this event loop, once it listens;
+    its startup error, if it fails. Returns the server and its task (stop: `should_exit`)."""
+    import uvicorn
+
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(timeout(10)):
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+    return server, task
+
+
 async def until(check: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
     """Await `check` until true, failing after `seconds` (scaled)."""
     deadline = time.monotonic() + timeout(seconds)

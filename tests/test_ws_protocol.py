@@ -24,7 +24,7 @@ from websockets.uri import parse_uri
 
 from server import ws_protocol
 from server.ws_protocol import ChatSocketProtocol
-from tests.support import free_port, timeout
+from tests.support import free_port, start_uvicorn, timeout
 
 MAX_SIZE = 1000
 
@@ -97,14 +97,8 @@ async def serve(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., A
             access_log=False,
             **options,
         )
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
+        server, task = await start_uvicorn(config)
         started.append((server, task))
-        async with asyncio.timeout(timeout(10)):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
         return Served(port, app, server)
 
     yield start
